@@ -1,0 +1,329 @@
+// AVX2+FMA sgemm micro-kernels: a 6x16 register tile (12 ymm accumulators, 2 B loads and
+// 6 broadcasts per k), SIMD packing of B (8x8 in-register transposes for trans_b = true)
+// and the two small-m paths over unpacked B.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "sgemm_ukernel.h"
+
+namespace nnslim {
+namespace sgemm_detail {
+namespace {
+
+constexpr int kMr = 6;
+constexpr int kNr = 16;
+
+// Lane masks for the first n (0..8) of 8 floats.
+inline __m256i tail_mask8(size_t n) {
+  alignas(32) static const int32_t kBits[16] = {-1, -1, -1, -1, -1, -1, -1, -1,
+                                                0,  0,  0,  0,  0,  0,  0,  0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kBits + 8 - (n > 8 ? 8 : n)));
+}
+
+inline __m256 load_n(const float* p, size_t n) {  // n >= 8: full load; else masked
+  return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, tail_mask8(n));
+}
+inline void store_n(float* p, size_t n, __m256 v) {
+  if (n >= 8) {
+    _mm256_storeu_ps(p, v);
+  } else if (n > 0) {
+    _mm256_maskstore_ps(p, tail_mask8(n), v);
+  }
+}
+
+template <int R>
+void gemm_tile(size_t nr, size_t kc, const float* a, const float* b, float* c, size_t ldc,
+               const Epilogue& ep) {
+  __m256 c0[R], c1[R];
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) c0[i] = c1[i] = _mm256_setzero_ps();
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
+  }
+  for (size_t k = 0; k < kc; ++k) {
+    const __m256 b0 = _mm256_load_ps(b);
+    const __m256 b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i);
+      c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+      c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+    }
+    a += kMr;
+    b += kNr;
+  }
+  const size_t n0 = nr < 8 ? nr : 8, n1 = nr > 8 ? nr - 8 : 0;
+  const __m256 alpha = _mm256_set1_ps(ep.alpha);
+  const __m256 beta = _mm256_set1_ps(ep.beta);
+  const __m256 zero = _mm256_setzero_ps();
+  __m256 bias0 = zero, bias1 = zero;
+  if (ep.bias) {
+    bias0 = load_n(ep.bias, n0);
+    if (n1 > 0) bias1 = load_n(ep.bias + 8, n1);
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < R; ++i) {
+    float* ci = c + i * ldc;
+    __m256 v0 = _mm256_mul_ps(c0[i], alpha);
+    __m256 v1 = _mm256_mul_ps(c1[i], alpha);
+    if (ep.beta != 0.0f) {
+      v0 = _mm256_fmadd_ps(beta, load_n(ci, n0), v0);
+      if (n1 > 0) v1 = _mm256_fmadd_ps(beta, load_n(ci + 8, n1), v1);
+    }
+    v0 = _mm256_add_ps(v0, bias0);
+    v1 = _mm256_add_ps(v1, bias1);
+    if (ep.relu) {
+      v0 = _mm256_max_ps(zero, v0);  // max(0, NaN) = NaN, like torch.relu
+      v1 = _mm256_max_ps(zero, v1);
+    }
+    store_n(ci, n0, v0);
+    store_n(ci + 8, n1, v1);
+  }
+}
+
+void gemm_6x16(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c,
+               size_t ldc, const Epilogue& ep) {
+  switch (mr) {
+    case 6: return gemm_tile<6>(nr, kc, a, b, c, ldc, ep);
+    case 5: return gemm_tile<5>(nr, kc, a, b, c, ldc, ep);
+    case 4: return gemm_tile<4>(nr, kc, a, b, c, ldc, ep);
+    case 3: return gemm_tile<3>(nr, kc, a, b, c, ldc, ep);
+    case 2: return gemm_tile<2>(nr, kc, a, b, c, ldc, ep);
+    default: return gemm_tile<1>(nr, kc, a, b, c, ldc, ep);
+  }
+}
+
+// In-register transpose of 8 rows of 8 floats.
+inline void transpose8(__m256 r[8]) {
+  __m256 t[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  __m256 u[8];
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+  }
+  // u[s] / u[4 + s]: rows 0-3 / 4-7, elements s (low lane) and 4 + s (high lane).
+  for (int s = 0; s < 4; ++s) {
+    r[s] = _mm256_permute2f128_ps(u[s], u[4 + s], 0x20);
+    r[4 + s] = _mm256_permute2f128_ps(u[s], u[4 + s], 0x31);
+  }
+}
+
+void pack_b_16(size_t kc, size_t nc, const float* b, size_t ldb, bool trans_b, float* bp) {
+  const size_t panels = (nc + kNr - 1) / kNr;
+  if (!trans_b) {
+    for (size_t k = 0; k < kc; ++k) {
+      const float* row = b + k * ldb;
+      float* dst = bp + k * kNr;
+      for (size_t p = 0; p < panels; ++p) {
+        const size_t j = p * kNr;
+        const size_t left = nc - j;
+        if (left >= kNr) {
+          _mm256_store_ps(dst, _mm256_loadu_ps(row + j));
+          _mm256_store_ps(dst + 8, _mm256_loadu_ps(row + j + 8));
+        } else {
+          _mm256_store_ps(dst, load_n(row + j, left));
+          _mm256_store_ps(dst + 8, left > 8 ? load_n(row + j + 8, left - 8) : _mm256_setzero_ps());
+        }
+        dst += kc * kNr;
+      }
+    }
+    return;
+  }
+  for (size_t p = 0; p < panels; ++p) {
+    float* panel = bp + p * kc * kNr;
+    for (size_t k0 = 0; k0 < kc; k0 += 8) {
+      const size_t kn = kc - k0 < 8 ? kc - k0 : 8;
+      for (int half = 0; half < 2; ++half) {
+        const size_t j0 = p * kNr + half * 8;
+        const size_t rows = j0 >= nc ? 0 : (nc - j0 < 8 ? nc - j0 : 8);
+        __m256 r[8];
+        for (size_t i = 0; i < 8; ++i)
+          r[i] = i < rows ? load_n(b + (j0 + i) * ldb + k0, kn) : _mm256_setzero_ps();
+        transpose8(r);
+        float* dst = panel + k0 * kNr + half * 8;
+        for (size_t i = 0; i < kn; ++i) _mm256_store_ps(dst + i * kNr, r[i]);
+      }
+    }
+  }
+}
+
+inline float hsum(__m256 v) {
+  __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+  x = _mm_add_ss(x, _mm_movehdup_ps(x));
+  return _mm_cvtss_f32(x);
+}
+
+// ---- small m, B = n x k (trans_b): dot products of A rows with B rows ----
+
+template <int M, int W>
+void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* out) {
+  __m256 acc[M][W];
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 8
+    for (int w = 0; w < W; ++w) acc[i][w] = _mm256_setzero_ps();
+  size_t l = 0;
+  for (; l < k; l += 8) {
+    const size_t kn = k - l;
+    __m256 bv[W];
+    if (kn >= 8) {
+#pragma GCC unroll 8
+      for (int w = 0; w < W; ++w) bv[w] = _mm256_loadu_ps(b + w * ldb + l);
+#pragma GCC unroll 8
+      for (int i = 0; i < M; ++i) {
+        const __m256 av = _mm256_loadu_ps(a + i * lda + l);
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) acc[i][w] = _mm256_fmadd_ps(av, bv[w], acc[i][w]);
+      }
+    } else {
+      const __m256i km = tail_mask8(kn);
+#pragma GCC unroll 8
+      for (int w = 0; w < W; ++w) bv[w] = _mm256_maskload_ps(b + w * ldb + l, km);
+#pragma GCC unroll 8
+      for (int i = 0; i < M; ++i) {
+        const __m256 av = _mm256_maskload_ps(a + i * lda + l, km);
+#pragma GCC unroll 8
+        for (int w = 0; w < W; ++w) acc[i][w] = _mm256_fmadd_ps(av, bv[w], acc[i][w]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 8
+    for (int w = 0; w < W; ++w) out[i * 4 + w] = hsum(acc[i][w]);
+}
+
+template <int M, int W>
+void gemv_bt_rows(size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                  float* c, size_t ldc, const Epilogue& ep) {
+  float out[M * 4];
+  size_t j = 0;
+  for (; j + W <= n; j += W) {
+    dot_block<M, W>(k, a, lda, b + j * ldb, ldb, out);
+    for (int i = 0; i < M; ++i)
+      for (int w = 0; w < W; ++w)
+        c[i * ldc + j + w] = apply_epilogue(out[i * 4 + w], c[i * ldc + j + w], j + w, ep);
+  }
+  for (; j < n; ++j) {
+    dot_block<M, 1>(k, a, lda, b + j * ldb, ldb, out);
+    for (int i = 0; i < M; ++i) c[i * ldc + j] = apply_epilogue(out[i * 4], c[i * ldc + j], j, ep);
+  }
+}
+
+void gemv_bt(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+             size_t ldb, float* c, size_t ldc, const Epilogue& ep) {
+  // acc M x W + W B registers + 1 A register <= 16 ymm.
+  while (m > 0) {
+    switch (m) {
+      case 1: gemv_bt_rows<1, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 2: gemv_bt_rows<2, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 3: gemv_bt_rows<3, 3>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      default:
+        gemv_bt_rows<4, 2>(n, k, a, lda, b, ldb, c, ldc, ep);
+        m -= 4;
+        a += 4 * lda;
+        c += 4 * ldc;
+    }
+  }
+}
+
+// ---- small m, B = k x n: broadcast A, stream rows of B ----
+
+template <int M, int V>
+void gemv_bn_block(size_t nr, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                   float* c, size_t ldc, const Epilogue& ep) {
+  size_t nv[V];
+  for (int v = 0; v < V; ++v) {
+    const size_t lo = static_cast<size_t>(v) * 8;
+    nv[v] = nr > lo ? (nr - lo > 8 ? 8 : nr - lo) : 0;
+  }
+  __m256 acc[M][V];
+#pragma GCC unroll 8
+  for (int i = 0; i < M; ++i)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) acc[i][v] = _mm256_setzero_ps();
+  const bool full = nr >= static_cast<size_t>(8 * V);
+  for (size_t l = 0; l < k; ++l) {
+    __m256 bv[V];
+    if (full) {
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) bv[v] = _mm256_loadu_ps(b + l * ldb + v * 8);
+    } else {
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v)
+        bv[v] = nv[v] > 0 ? load_n(b + l * ldb + v * 8, nv[v]) : _mm256_setzero_ps();
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      const __m256 ai = _mm256_broadcast_ss(a + i * lda + l);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+  }
+  const __m256 alpha = _mm256_set1_ps(ep.alpha);
+  const __m256 beta = _mm256_set1_ps(ep.beta);
+  const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 8
+  for (int v = 0; v < V; ++v) {
+    if (nv[v] == 0) continue;
+    const __m256 bias = ep.bias ? load_n(ep.bias + v * 8, nv[v]) : zero;
+#pragma GCC unroll 8
+    for (int i = 0; i < M; ++i) {
+      float* ci = c + i * ldc + v * 8;
+      __m256 x = _mm256_mul_ps(acc[i][v], alpha);
+      if (ep.beta != 0.0f) x = _mm256_fmadd_ps(beta, load_n(ci, nv[v]), x);
+      x = _mm256_add_ps(x, bias);
+      if (ep.relu) x = _mm256_max_ps(zero, x);
+      store_n(ci, nv[v], x);
+    }
+  }
+}
+
+template <int M, int V>
+void gemv_bn_rows(size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                  float* c, size_t ldc, const Epilogue& ep) {
+  constexpr size_t kW = 8 * V;
+  Epilogue e = ep;
+  for (size_t j = 0; j < n; j += kW) {
+    e.bias = ep.bias ? ep.bias + j : nullptr;
+    const size_t w = n - j < kW ? n - j : kW;
+    gemv_bn_block<M, V>(w, k, a, lda, b + j, ldb, c + j, ldc, e);
+  }
+}
+
+void gemv_bn(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
+             size_t ldb, float* c, size_t ldc, const Epilogue& ep) {
+  while (m > 0) {
+    switch (m) {
+      case 1: gemv_bn_rows<1, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 2: gemv_bn_rows<2, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 3: gemv_bn_rows<3, 3>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      default:
+        gemv_bn_rows<4, 2>(n, k, a, lda, b, ldb, c, ldc, ep);
+        m -= 4;
+        a += 4 * lda;
+        c += 4 * ldc;
+    }
+  }
+}
+
+}  // namespace
+
+extern const SgemmUkernel kSgemmAvx2 = {
+    "f32_gemm_ukernel_6x16__avx2", Isa::kAvx2, kMr, kNr, gemm_6x16, nullptr, pack_b_16,
+    gemv_bt, gemv_bn,
+};
+
+}  // namespace sgemm_detail
+}  // namespace nnslim

@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// `npm test`: every suite, one summary line `N passed, M failed[, K skipped]` at the end.
+//   vitest (TS API) at the best ISA level and again with each lower x86 level forced,
+//   C++ kernel tests (ctest) natively, under ASan + UBSan, and cross-compiled for aarch64
+//   under qemu-aarch64-static for two CPU models.
+// Options: --quick (vitest + native ctest only), --native-only (C++ suites only).
+// A suite whose tools are missing is skipped locally; with CI=true it counts as failed.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const args = new Set(process.argv.slice(2));
+const strict = process.env.CI === 'true' || process.env.NNSLIM_TEST_STRICT === '1';
+const jobs = String(Math.max(1, Math.min(os.availableParallelism ? os.availableParallelism() : os.cpus().length, 4)));
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const summary = [];
+
+function log(msg) {
+  process.stdout.write(`\n=== ${msg}\n`);
+}
+
+function sh(cmd, argv, opts = {}) {
+  const r = spawnSync(cmd, argv, { cwd: root, stdio: opts.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit', encoding: 'utf8', env: { ...process.env, ...(opts.env || {}) }, maxBuffer: 1 << 28 });
+  if (opts.capture) {
+    process.stdout.write(r.stdout || '');
+    process.stderr.write(r.stderr || '');
+  }
+  return r;
+}
+
+function have(tool) {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+function record(name, passed, failed, note = '') {
+  totals.passed += passed;
+  totals.failed += failed;
+  summary.push(`${failed ? 'FAIL' : 'ok  '} ${name}: ${passed} passed, ${failed} failed${note ? ` (${note})` : ''}`);
+}
+
+function skip(name, why) {
+  if (strict) {
+    record(name, 0, 1, `cannot run: ${why}`);
+  } else {
+    totals.skipped += 1;
+    summary.push(`skip ${name}: ${why}`);
+  }
+}
+
+function vitest(name, env) {
+  log(`vitest ${name}`);
+  const out = path.join(os.tmpdir(), `nnslim-vitest-${process.pid}-${name.replace(/\W+/g, '_')}.json`);
+  const r = sh(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile=${out}`], { env });
+  try {
+    const j = JSON.parse(fs.readFileSync(out, 'utf8'));
+    let failed = j.numFailedTests;
+    if (r.status !== 0 && failed === 0) failed = 1; // e.g. a suite that failed to load
+    record(`vitest ${name}`, j.numPassedTests, failed);
+  } catch {
+    record(`vitest ${name}`, 0, 1, `no report (exit ${r.status})`);
+  }
+}
+
+function ctestSuite(name, buildDir, configure, testEnvs) {
+  log(`C++ kernel tests: ${name}`);
+  if (!have('cmake') || !have('ctest')) return skip(`ctest ${name}`, 'cmake not installed');
+  let r = sh('cmake', ['-S', '.', '-B', buildDir, ...configure]);
+  if (r.status === 0) r = sh('cmake', ['--build', buildDir, '-j', jobs]);
+  if (r.status !== 0) return record(`ctest ${name}`, 0, 1, 'build failed');
+  for (const [label, env] of testEnvs) {
+    const t = sh('ctest', ['--test-dir', buildDir, '--output-on-failure', '-j', '1'], { env, capture: true });
+    const m = /(\d+)% tests passed, (\d+) tests? failed out of (\d+)/.exec(t.stdout || '');
+    if (!m) {
+      record(`ctest ${name}${label}`, 0, 1, `no summary (exit ${t.status})`);
+      continue;
+    }
+    const failed = Number(m[2]);
+    const total = Number(m[3]);
+    const skippedN = ((t.stdout || '').match(/\*\*\*Skipped/g) || []).length;
+    record(`ctest ${name}${label}`, total - failed - skippedN, failed, skippedN ? `${skippedN} ISA levels not on this host` : '');
+  }
+}
+
+function cpuInfo() {
+  const r = spawnSync(process.execPath, ['-e', "console.log(JSON.stringify(require('./dist/index.js').cpuInfo()))"], { cwd: root, encoding: 'utf8', env: { ...process.env, NNSLIM_ISA: '' } });
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr);
+    return null;
+  }
+  return JSON.parse(r.stdout);
+}
+
+const nativeOnly = args.has('--native-only');
+const quick = args.has('--quick');
+
+if (!nativeOnly) {
+  const info = cpuInfo();
+  if (!info) {
+    record('addon load', 0, 1, 'the addon does not load: run `npm install` (or `npm run build:native`) first');
+  } else {
+    log(`CPU: ${info.arch}, best ISA ${info.bestIsa}, kernels ${JSON.stringify(info.kernels)}, ${info.numThreads} threads`);
+    if (!quick && process.platform === 'linux') {
+      log('prebuild (prebuildify --napi --strip)');
+      const r = sh('npm', ['run', 'prebuild']);
+      if (r.status !== 0) record('prebuild', 0, 1, 'prebuildify failed');
+    }
+    vitest(`isa=${info.bestIsa}`, { NNSLIM_ISA: '' });
+    if (!quick) {
+      for (const isa of ['avx512', 'avx2', 'neon', 'scalar']) {
+        if (isa !== info.bestIsa && info.supportedIsas.includes(isa)) vitest(`isa=${isa}`, { NNSLIM_ISA: isa });
+      }
+    }
+  }
+}
+
+ctestSuite('native', 'build-cmake', ['-DCMAKE_BUILD_TYPE=Release'], [['', {}]]);
+
+if (!quick) {
+  ctestSuite('asan+ubsan', 'build-asan', ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DNNSLIM_SANITIZE=ON'],
+    [['', { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' }]]);
+  if (process.arch === 'x64') {
+    if (!have('aarch64-linux-gnu-g++') || !have('qemu-aarch64-static')) {
+      skip('ctest aarch64 (qemu)', 'needs g++-aarch64-linux-gnu and qemu-user-static');
+    } else {
+      ctestSuite('aarch64', 'build-aarch64', [
+        '-DCMAKE_BUILD_TYPE=Release', '-DCMAKE_SYSTEM_NAME=Linux', '-DCMAKE_SYSTEM_PROCESSOR=aarch64',
+        '-DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++',
+        '-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64-static;-L;/usr/aarch64-linux-gnu',
+      ], [[' cortex-a53', { QEMU_CPU: 'cortex-a53' }], [' cortex-a76', { QEMU_CPU: 'cortex-a76' }]]);
+    }
+  }
+}
+
+log('summary');
+for (const line of summary) console.log(line);
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(totals.failed === 0 ? 0 : 1);
