@@ -8,3 +8,7 @@ export { cpuInfo, setIsa, setNumThreads, getNumThreads } from './runtime';
 export type { CpuInfo } from './runtime';
 export { Rng, manualSeed } from './random';
 export * as nn from './nn';
+export * as prune from './prune';
+export * as distill from './distill';
+export * as io from './io';
+export * as data from './data';

@@ -106,6 +106,9 @@ if (!nativeOnly) {
       log('prebuild (prebuildify --napi --strip)');
       const r = sh('npm', ['run', 'prebuild']);
       if (r.status !== 0) record('prebuild', 0, 1, 'prebuildify failed');
+      log('cmake-js build of the same addon');
+      const c = sh('npm', ['run', 'build:cmake']);
+      if (c.status !== 0) record('cmake-js build', 0, 1, 'cmake-js failed');
     }
     vitest(`isa=${info.bestIsa}`, { NNSLIM_ISA: '' });
     if (!quick) {

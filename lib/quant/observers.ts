@@ -16,6 +16,7 @@ import {
   resolveQConfig,
   roundHalfEven,
 } from './qparams';
+import { selectKth } from '../prune/masks';
 
 const f = Math.fround;
 
@@ -87,8 +88,11 @@ abstract class PerTensorObserverBase {
     this.config = resolveQConfig(o, PER_TENSOR, 'per_tensor_affine');
   }
 
-  /** Records statistics of `x` (a Float32Array or a `{ data, shape }` tensor); an empty input is ignored. */
-  abstract observe(x: Float32Array | TensorLike): void;
+  /**
+   * Records statistics of `x`: a Float32Array (with an optional `shape`, 1-D without) or a
+   * `{ data, shape }` tensor. An empty input is ignored.
+   */
+  abstract observe(x: Float32Array | TensorLike, shape?: readonly number[]): void;
 
   /** Scale and zero point from the recorded statistics (PyTorch's `calculate_qparams`). */
   calculateQParams(): QParams {
@@ -115,8 +119,8 @@ export class MinMaxObserver extends PerTensorObserverBase {
     super(opts);
   }
 
-  observe(x: Float32Array | TensorLike): void {
-    const t = checkObserverInput('x', x);
+  observe(x: Float32Array | TensorLike, shape?: readonly number[]): void {
+    const t = checkObserverInput('x', x, shape);
     if (t.data.length === 0) return;
     const [lo, hi] = minMaxOf(t.data);
     this.minVal = Math.min(this.minVal, lo);
@@ -139,11 +143,11 @@ export class MovingAverageMinMaxObserver extends PerTensorObserverBase {
 
   constructor(opts?: MovingAverageOptions) {
     super(opts);
-    this.averagingConstant = checkAveragingConstant((opts as MovingAverageOptions).averagingConstant);
+    this.averagingConstant = checkAveragingConstant(opts?.averagingConstant);
   }
 
-  observe(x: Float32Array | TensorLike): void {
-    const t = checkObserverInput('x', x);
+  observe(x: Float32Array | TensorLike, shape?: readonly number[]): void {
+    const t = checkObserverInput('x', x, shape);
     if (t.data.length === 0) return;
     const [lo, hi] = minMaxOf(t.data);
     if (this.minVal === Infinity && this.maxVal === -Infinity) {
@@ -175,8 +179,8 @@ abstract class PerChannelObserverBase {
   }
 
   /** Per-channel min and max of `x` along `chAxis`. */
-  protected channelMinMax(x: Float32Array | TensorLike): [Float32Array, Float32Array] | null {
-    const t = checkObserverInput('x', x);
+  protected channelMinMax(x: Float32Array | TensorLike, shape?: readonly number[]): [Float32Array, Float32Array] | null {
+    const t = checkObserverInput('x', x, shape);
     const rank = t.shape.length;
     const axis = this.chAxis < 0 ? this.chAxis + rank : this.chAxis;
     if (axis < 0 || axis >= rank) throw rangeError('options.chAxis', `an axis in [-${rank}, ${rank - 1}] for an input of rank ${rank}`, this.chAxis);
@@ -208,8 +212,8 @@ abstract class PerChannelObserverBase {
     return [lo, hi];
   }
 
-  /** Records statistics of `x` per channel along `chAxis`. */
-  abstract observe(x: Float32Array | TensorLike): void;
+  /** Records statistics of `x` (Float32Array plus `shape`, or `{ data, shape }`) per channel along `chAxis`. */
+  abstract observe(x: Float32Array | TensorLike, shape?: readonly number[]): void;
 
   /** Per-channel scales and zero points (PyTorch's `calculate_qparams`); before any observation PyTorch's defaults, one channel of scale 1 and zero point 0. */
   calculateQParams(): PerChannelQParams {
@@ -245,8 +249,8 @@ export class PerChannelMinMaxObserver extends PerChannelObserverBase {
     super(opts);
   }
 
-  observe(x: Float32Array | TensorLike): void {
-    const mm = this.channelMinMax(x);
+  observe(x: Float32Array | TensorLike, shape?: readonly number[]): void {
+    const mm = this.channelMinMax(x, shape);
     if (!mm) return;
     const [lo, hi] = mm;
     if (this.minVals.length === 0) {
@@ -274,11 +278,11 @@ export class MovingAveragePerChannelMinMaxObserver extends PerChannelObserverBas
 
   constructor(opts?: MovingAveragePerChannelOptions) {
     super(opts);
-    this.averagingConstant = checkAveragingConstant((opts as MovingAveragePerChannelOptions).averagingConstant);
+    this.averagingConstant = checkAveragingConstant(opts?.averagingConstant);
   }
 
-  observe(x: Float32Array | TensorLike): void {
-    const mm = this.channelMinMax(x);
+  observe(x: Float32Array | TensorLike, shape?: readonly number[]): void {
+    const mm = this.channelMinMax(x, shape);
     if (!mm) return;
     const [lo, hi] = mm;
     if (this.minVals.length === 0) {
@@ -377,11 +381,16 @@ export class HistogramObserver extends PerTensorObserverBase {
     this.histogram = new Float32Array(this.bins);
   }
 
-  observe(x: Float32Array | TensorLike): void {
-    const t = checkObserverInput('x', x);
+  observe(x: Float32Array | TensorLike, shape?: readonly number[]): void {
+    const t = checkObserverInput('x', x, shape);
     const d = t.data;
     if (d.length === 0) return;
     const [lo, hi] = minMaxOf(d);
+    // torch.histc rejects a non-finite range.
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
+      const i = d.findIndex((v) => !Number.isFinite(v));
+      throw rangeError(`x[${i}]`, 'a finite number (HistogramObserver)', d[i]);
+    }
     const uninitialized = this.minVal === Infinity && this.maxVal === -Infinity;
     if (uninitialized || this.minVal === this.maxVal) {
       this.minVal = lo;
@@ -549,47 +558,18 @@ export interface PercentileObserverOptions extends ObserverOptions {
  * Exact percentile of `values` (modified in place) with linear interpolation between closest ranks
  * (numpy's default `method='linear'`): rank `r = p / 100 * (n - 1)`,
  * `v = s[floor(r)] + (r - floor(r)) * (s[floor(r) + 1] - s[floor(r)])` over the sorted values `s`.
- * O(n) by quickselect.
+ * O(n) by selection ({@link selectKth}); NaN must not occur.
  */
 export function percentileOf(values: Float32Array, p: number): number {
   const n = values.length;
   const rank = (p / 100) * (n - 1);
   const k = Math.floor(rank);
-  const lo = select(values, k, 0, n - 1);
+  const lo = selectKth(values, k);
   if (k + 1 >= n) return lo;
   // After selection, everything right of k is >= s[k]; the next order statistic is their minimum.
   let hi = Infinity;
   for (let i = k + 1; i < n; i++) if (values[i] < hi) hi = values[i];
   return lo + (rank - k) * (hi - lo);
-}
-
-/** Hoare-style quickselect with median-of-three pivots: places the k-th smallest at index k. */
-function select(a: Float32Array, k: number, left: number, right: number): number {
-  while (right > left) {
-    const mid = (left + right) >>> 1;
-    // median of three
-    const x = a[left];
-    const y = a[mid];
-    const z = a[right];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let i = left;
-    let j = right;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) right = j;
-    else if (k >= i) left = i;
-    else return a[k];
-  }
-  return a[k];
 }
 
 /**
@@ -623,8 +603,8 @@ export class PercentileObserver extends PerTensorObserverBase {
     this.mode = o.mode === undefined ? 'absolute' : checkEnum('options.mode', o.mode, ['absolute', 'range'] as const);
   }
 
-  observe(x: Float32Array | TensorLike): void {
-    const t = checkObserverInput('x', x);
+  observe(x: Float32Array | TensorLike, shape?: readonly number[]): void {
+    const t = checkObserverInput('x', x, shape);
     const d = t.data;
     if (d.length === 0) return;
     let lo: number;

@@ -32,7 +32,9 @@ export interface TensorLike {
 /** float32 machine epsilon, PyTorch's default observer `eps`. */
 export const FLOAT32_EPS = 1.1920928955078125e-7;
 
+/** Every {@link QDtype}. */
 export const QDTYPES: readonly QDtype[] = ['int8', 'uint8'];
+/** Every {@link QScheme}. */
 export const QSCHEMES: readonly QScheme[] = ['per_tensor_affine', 'per_tensor_symmetric', 'per_channel_affine', 'per_channel_symmetric'];
 
 const f = Math.fround;
@@ -144,10 +146,16 @@ export function checkShape(name: string, value: unknown): number[] {
 }
 
 /**
- * Observer input: a Float32Array (treated as 1-D) or a `{ data, shape }` tensor. NaN is rejected.
+ * Observer input: a Float32Array (1-D, or shaped by `shape`) or a `{ data, shape }` tensor. NaN is rejected.
  */
-export function checkObserverInput(name: string, x: unknown): { data: Float32Array; shape: number[] } {
-  const t = x instanceof Float32Array ? { data: checkFloat32Array(name, x), shape: [x.length] } : checkTensorLike(name, x);
+export function checkObserverInput(name: string, x: unknown, shape?: unknown): { data: Float32Array; shape: number[] } {
+  let t: { data: Float32Array; shape: number[] };
+  if (x instanceof Float32Array) {
+    t = shape === undefined ? { data: checkFloat32Array(name, x), shape: [x.length] } : checkTensorLike(name, { data: x, shape });
+  } else {
+    if (shape !== undefined) throw typeError('shape', `undefined when ${name} is a { data, shape } tensor`, shape);
+    t = checkTensorLike(name, x);
+  }
   const d = t.data;
   for (let i = 0; i < d.length; i++) {
     if (d[i] !== d[i]) throw rangeError(`${name}[${i}]`, 'a number (not NaN)', NaN);

@@ -76,6 +76,11 @@ describe('cpuInfo and dispatch', () => {
     expect(esm.trim()).toBe(`${cpuInfo().isa} 11 function`);
     const cjs = execFileSync(process.execPath, ['-e', `const n = require(${JSON.stringify(dist)}); console.log(n.cpuInfo().isa)`], { encoding: 'utf8' });
     expect(cjs.trim()).toBe(cpuInfo().isa);
+    // By package name (self-reference through package.json "exports"), as a user would.
+    const byName = execFileSync(process.execPath, ['-e', "console.log(require('nnslim').cpuInfo().kernels.sgemm)"], { cwd: root, encoding: 'utf8' });
+    expect(byName.trim()).toBe(cpuInfo().kernels.sgemm);
+    const esmByName = execFileSync(process.execPath, ['--input-type=module', '-e', "import { cpuInfo } from 'nnslim'; console.log(cpuInfo().kernels.sgemm)"], { cwd: root, encoding: 'utf8' });
+    expect(esmByName.trim()).toBe(cpuInfo().kernels.sgemm);
   });
 });
 

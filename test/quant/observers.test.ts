@@ -16,7 +16,7 @@ interface Input { data: number[]; shape: number[] }
 interface Case {
   kind: string;
   options: Record<string, unknown>;
-  inputs: Input[];
+  inputSet: number;
   scales: number[];
   zeroPoints: number[];
   minVal?: number[];
@@ -27,7 +27,7 @@ interface Case {
   unmodified113?: boolean;
 }
 
-const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/quant/observers.json'), 'utf8')) as { cases: Case[] };
+const fixture = JSON.parse(readFileSync(join(__dirname, '../fixtures/quant/observers.json'), 'utf8')) as { inputSets: Input[][]; cases: Case[] };
 
 const ctors: Record<string, new (o: never) => { observe(x: unknown): void; calculateQParams(): unknown }> = {
   MinMaxObserver: MinMaxObserver as never,
@@ -40,7 +40,7 @@ const ctors: Record<string, new (o: never) => { observe(x: unknown): void; calcu
 
 function run(c: Case) {
   const obs = new ctors[c.kind](c.options as never);
-  for (const x of c.inputs) obs.observe({ data: new Float32Array(x.data), shape: x.shape });
+  for (const x of fixture.inputSets[c.inputSet]) obs.observe({ data: new Float32Array(x.data), shape: x.shape });
   return obs;
 }
 
@@ -90,6 +90,16 @@ describe('qparams arithmetic', () => {
     expect(qparamsFromMinMax(-3.5, 251.5, cfg)).toEqual({ scale: 1, zeroPoint: 4 });
   });
 
+  it('constructs every observer with default options', () => {
+    for (const C of Object.values(ctors)) {
+      const o = new (C as unknown as new () => { config: { dtype: string; quantMin: number; quantMax: number } })();
+      expect(o.config).toMatchObject({ dtype: 'uint8', quantMin: 0, quantMax: 255 });
+    }
+    expect(new MovingAverageMinMaxObserver().averagingConstant).toBe(Math.fround(0.01));
+    expect(new PercentileObserver().percentile).toBe(99.99);
+    expect(new HistogramObserver().bins).toBe(2048);
+  });
+
   it('returns PyTorch defaults before any observation', () => {
     expect(new MinMaxObserver().calculateQParams()).toEqual({ scale: 1, zeroPoint: 0 });
     expect(new HistogramObserver().calculateQParams()).toEqual({ scale: 1, zeroPoint: 0 });
@@ -110,6 +120,28 @@ describe('qparams arithmetic', () => {
     expect(o.minVal).toBe(Infinity);
     o.observe(new Float32Array([-1, 0.5, 2]));
     expect(o.calculateQParams()).toEqual({ scale: Math.fround(Math.fround(3) / 255), zeroPoint: 85 });
+  });
+
+  it('accepts a Float32Array plus a shape, same as a { data, shape } tensor', () => {
+    const data = new Float32Array([1, -2, 3, 4, 5, -6]);
+    const a = new PerChannelMinMaxObserver({ chAxis: 1 });
+    a.observe(data, [2, 3]);
+    const b = new PerChannelMinMaxObserver({ chAxis: 1 });
+    b.observe({ data, shape: [2, 3] });
+    expect(a.calculateQParams()).toEqual(b.calculateQParams());
+    expect(Array.from(a.minVals)).toEqual([1, -2, -6]);
+    expect(() => a.observe(data, [4])).toThrow(/x\.shape/);
+    expect(() => a.observe({ data, shape: [2, 3] }, [2, 3])).toThrow(TypeError);
+  });
+
+  it('percentileOf survives adversarial orders (sorted, reversed, all equal, organ pipe)', () => {
+    const n = 20001;
+    const sorted = Float32Array.from({ length: n }, (_, i) => i);
+    const pipes = Float32Array.from({ length: n }, (_, i) => (i < n / 2 ? i : n - i));
+    for (const a of [sorted, sorted.slice().reverse(), new Float32Array(n).fill(3), pipes]) {
+      const ref = Float64Array.from(a).sort();
+      expect(percentileOf(a.slice(), 37)).toBeCloseTo(ref[Math.floor(0.37 * (n - 1))] + (0.37 * (n - 1) % 1) * (ref[Math.floor(0.37 * (n - 1)) + 1] - ref[Math.floor(0.37 * (n - 1))]), 6);
+    }
   });
 
   it('percentileOf interpolates linearly between ranks (numpy linear)', () => {
@@ -159,6 +191,7 @@ describe('observer validation', () => {
     code(() => o.observe({ data: new Float32Array(3), shape: [2, 2] }), RangeError, /x\.shape/);
     code(() => o.observe({ data: new Float64Array(3) as never, shape: [3] }), TypeError, /x\.data/);
     code(() => o.observe(new Float32Array([1, NaN])), RangeError, /x\[1\]/);
+    code(() => new HistogramObserver().observe(new Float32Array([1, -Infinity])), RangeError, /x\[1\]/);
     const pc = new PerChannelMinMaxObserver({ chAxis: 2 });
     code(() => pc.observe({ data: new Float32Array(4), shape: [2, 2] }), RangeError, /options\.chAxis/);
     const pc2 = new PerChannelMinMaxObserver();
