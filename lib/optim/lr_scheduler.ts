@@ -107,6 +107,7 @@ export abstract class LRScheduler {
 
   /** Advances the schedule by one step and writes the new learning rates into the optimizer's groups. */
   step(): void {
+    noArgs('step', arguments.length);
     this.checkStep(this.lastEpoch + 1);
     const saved = [this.stepCount, this.lastEpoch];
     try {
@@ -165,8 +166,15 @@ export abstract class LRScheduler {
   }
 }
 
+/** PyTorch's deprecated `step(epoch)` is not supported (except CosineAnnealingWarmRestarts): refuse an argument instead of ignoring it. */
+function noArgs(name: string, count: number): void {
+  if (count > 0) throw rangeError(name, 'no argument (use CosineAnnealingWarmRestarts.step(epoch) for explicit epochs)', `${count} argument(s)`);
+}
+
 function copyValue(v: unknown): unknown {
-  return Array.isArray(v) ? v.map(copyValue) : v;
+  if (Array.isArray(v)) return v.map(copyValue);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copyValue(x)]));
+  return v;
 }
 
 function checkValues(values: number[]): void {
@@ -971,6 +979,7 @@ export class SequentialLR {
 
   /** Steps the scheduler active at the new step index. */
   step(): void {
+    noArgs('step', arguments.length);
     const epoch = this.lastEpoch + 1;
     const idx = bisectRight(this.milestones, epoch);
     const s = this.schedulers[idx];
@@ -1044,6 +1053,7 @@ export class ChainedScheduler {
 
   /** Steps every inner scheduler in order. */
   step(): void {
+    noArgs('step', arguments.length);
     for (const s of this.schedulers) s.step();
     this.lastLr = groupsOf(this.optimizer).map((g) => g.lr);
   }

@@ -29,10 +29,10 @@ export interface ParamGroup extends SchedulerGroupKeys {
 }
 
 /** A parameter group as given to a constructor or to `addParamGroup`: missing options take the optimizer's defaults. */
-export type ParamGroupInput<O> = { params: Parameter[] | Parameter } & Partial<O> & SchedulerGroupKeys;
+export type ParamGroupInput<O> = { params: Iterable<Parameter> | Parameter } & Partial<O> & SchedulerGroupKeys;
 
 /** What optimizer constructors accept: parameters, or parameter groups with per-group options. */
-export type Params<O> = Parameter[] | ParamGroupInput<O>[];
+export type Params<O> = Iterable<Parameter> | Iterable<ParamGroupInput<O>>;
 
 /** Per-parameter optimizer state (buffers are float32 like the parameters). */
 export type ParamState = Record<string, number | Float32Array>;
@@ -40,8 +40,9 @@ export type ParamState = Record<string, number | Float32Array>;
 /**
  * The serialisable state of an optimizer (PyTorch's layout, camelCase): `state` maps a parameter's
  * index (in group order) to its buffers; `paramGroups` holds each group's options with `params` as indices.
- * Buffers are Float32Array copies; `loadStateDict` also accepts plain number arrays, so
- * `JSON.stringify(sd, (k, v) => v instanceof Float32Array ? Array.from(v) : v)` round-trips exactly.
+ * Buffers are Float32Array copies; `loadStateDict` also accepts plain number arrays and the
+ * `{"0": v0, ...}` objects that `JSON.stringify` makes of a Float32Array, so `JSON.parse(JSON.stringify(sd))`
+ * loads back exactly (a replacer such as `(k, v) => v instanceof Float32Array ? Array.from(v) : v` gives compact JSON).
  */
 export interface OptimizerStateDict {
   state: Record<string, Record<string, number | Float32Array | number[]>>;
@@ -52,17 +53,33 @@ function isParameter(v: unknown): v is Parameter {
   return typeof v === 'object' && v !== null && (v as Parameter).data instanceof Float32Array && (v as Parameter).grad instanceof Float32Array;
 }
 
+/** An array, or a copy of another iterable (e.g. a generator of parameters); undefined otherwise. */
+function toArray(v: unknown): unknown[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function') {
+    return Array.from(v as Iterable<unknown>);
+  }
+  return undefined;
+}
+
 /** Copies a saved buffer (Float32Array or number[]) of length `n` into a new Float32Array. */
 export function loadBuffer(name: string, value: unknown, n: number): Float32Array {
   if (value instanceof Float32Array) {
     if (value.length !== n) throw rangeError(`${name}.length`, `${n}`, value.length);
     return value.slice();
   }
-  if (!Array.isArray(value)) throw typeError(name, 'a Float32Array or an array of numbers', value);
-  if (value.length !== n) throw rangeError(`${name}.length`, `${n}`, value.length);
+  let arr: unknown[];
+  if (Array.isArray(value)) arr = value;
+  else if (value !== null && typeof value === 'object' && !ArrayBuffer.isView(value) && Object.keys(value).length === n && (n === 0 || '0' in value)) {
+    // what JSON.stringify makes of a Float32Array: {"0": v0, "1": v1, ...}
+    arr = Array.from({ length: n }, (_, i) => (value as Record<string, unknown>)[String(i)]);
+  } else {
+    throw typeError(name, 'a Float32Array, an array of numbers or its JSON object form', value);
+  }
+  if (arr.length !== n) throw rangeError(`${name}.length`, `${n}`, arr.length);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const v = value[i];
+    const v = arr[i];
     if (typeof v !== 'number') throw typeError(`${name}[${i}]`, 'a number', v);
     out[i] = v;
   }
@@ -113,8 +130,9 @@ export abstract class Optimizer<O extends object = object> {
     return Object.keys(this.defaults ?? {});
   }
 
-  private buildGroups(params: unknown, defaults: O, optionKeys: readonly string[]): Array<ParamGroup & O> {
-    if (!Array.isArray(params)) throw typeError('params', 'an array of Parameters or of parameter groups', params);
+  private buildGroups(input: unknown, defaults: O, optionKeys: readonly string[]): Array<ParamGroup & O> {
+    const params = toArray(input);
+    if (params === undefined) throw typeError('params', 'an array (or iterable) of Parameters or of parameter groups', input);
     if (params.length === 0) throw rangeError('params', 'a non-empty array', params);
     const inputs: unknown[] = isParameter(params[0]) ? [{ params }] : params;
     const seen = new Set<Parameter>();
@@ -124,7 +142,8 @@ export abstract class Optimizer<O extends object = object> {
   private buildGroup(name: string, input: unknown, defaults: O, optionKeys: readonly string[], seen: Set<Parameter>): ParamGroup & O {
     const g = checkPlainObject(name, input);
     checkKnownKeys(name, g, ['params', ...optionKeys, ...SCHEDULER_GROUP_KEYS]);
-    const list = isParameter(g.params) ? [g.params] : checkArray(`${name}.params`, g.params);
+    const list = isParameter(g.params) ? [g.params] : toArray(g.params);
+    if (list === undefined) throw typeError(`${name}.params`, 'an array (or iterable) of Parameters', g.params);
     const ps: Parameter[] = [];
     list.forEach((p, j) => {
       if (!isParameter(p)) throw typeError(`${name}.params[${j}]`, 'a Parameter (with Float32Array data and grad)', p);

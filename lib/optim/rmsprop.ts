@@ -90,6 +90,17 @@ function rmspropUpdate(
   const nlr = f(-lr);
   const sgn = maximize ? -1 : 1;
   const l2 = wd !== 0;
+  if (!l2 && ga === null && buf === null) {
+    // Branch-free common path (no weight decay, not centered, no momentum).
+    for (let i = 0; i < n; i++) {
+      const gi = sgn * grad[i];
+      const si = f(f(sq[i] * af) + f(oa * gi) * gi);
+      sq[i] = si;
+      const avg = f(f(Math.sqrt(si)) + epsf);
+      p[i] = p[i] + f(f(nlr * gi) / avg);
+    }
+    return;
+  }
   for (let i = 0; i < n; i++) {
     let gi = sgn * grad[i];
     if (l2) gi = f(gi + wdf * p[i]);

@@ -73,7 +73,8 @@ export class SGD extends Optimizer<SGDOptions> {
 
 /**
  * The SGD update on raw arrays. Float32 semantics of PyTorch's CPU kernels: `add(x, alpha)` is a
- * fused multiply-add (x*alpha is exact in double, one rounding), everything else rounds per op.
+ * fused multiply-add (emulated: x*alpha is exact in a double and the sum is rounded to double then
+ * float32, which differs from a true FMA only on rare double-rounding ties); every other op rounds to float32.
  */
 function sgdUpdate(
   p: Float32Array, grad: Float32Array, buf: Float32Array | null, first: boolean,
