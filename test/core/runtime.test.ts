@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execNodeSync, spawnNodeSync } from '../helpers/node';
 import * as path from 'node:path';
 import { cpuInfo, getNumThreads, setIsa, setNumThreads, nn, Tensor, Rng } from '../../lib';
 
@@ -7,7 +7,7 @@ const root = path.join(__dirname, '..', '..');
 const dist = path.join(root, 'dist', 'index.js');
 
 function infoWith(env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['-e', `console.log(JSON.stringify(require(${JSON.stringify(dist)}).cpuInfo()))`], {
+  const r = spawnNodeSync(['-e', `console.log(JSON.stringify(require(${JSON.stringify(dist)}).cpuInfo()))`], {
     env: { ...process.env, ...env }, encoding: 'utf8',
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -24,12 +24,22 @@ describe('cpuInfo and dispatch', () => {
     expect(info.numThreads).toBeGreaterThanOrEqual(1);
   });
 
+  // Set by scripts/run-tests.js for the emulated CPU models: a wrong dispatch fails here (and
+  // qemu raises SIGILL on an instruction the model lacks).
+  it.runIf(!!process.env.NNSLIM_TEST_EXPECT_ISA)('detects the expected best level for this (emulated) CPU', () => {
+    const info = cpuInfo();
+    expect(info.bestIsa).toBe(process.env.NNSLIM_TEST_EXPECT_ISA);
+    const expectedTag: Record<string, RegExp> = { scalar: /scalar/, avx2: /avx2/, neon: /neon|scalar/, dotprod: /neon/, i8mm: /neon/ };
+    expect(info.kernels.sgemm).toMatch(expectedTag[info.bestIsa] ?? /./);
+  });
+
   it('NNSLIM_ISA lowers the level and changes the kernel names', () => {
     const best = JSON.parse(infoWith({ NNSLIM_ISA: '' }).stdout);
     const scalar = JSON.parse(infoWith({ NNSLIM_ISA: 'scalar' }).stdout);
     expect(scalar.isa).toBe('scalar');
     expect(scalar.kernels.sgemm).toMatch(/scalar/);
-    if (best.bestIsa !== 'scalar') expect(best.kernels.sgemm).not.toBe(scalar.kernels.sgemm);
+    for (const name of Object.values(scalar.kernels) as string[]) expect(name).not.toMatch(/avx|neon|amx|vnni|dot|i8mm/);
+    if (/avx|neon/.test(best.kernels.sgemm)) expect(best.kernels.sgemm).not.toBe(scalar.kernels.sgemm);
   });
 
   it('an unknown or unsupported NNSLIM_ISA is a clear error at load', () => {
@@ -68,18 +78,18 @@ describe('cpuInfo and dispatch', () => {
   });
 
   it('works from ESM import and CommonJS require', () => {
-    const esm = execFileSync(process.execPath, ['--input-type=module', '-e',
+    const esm = execNodeSync(['--input-type=module', '-e',
       `import { cpuInfo, matmul, Tensor } from ${JSON.stringify(path.join(root, 'dist', 'index.mjs'))};` +
       `import nnslim from ${JSON.stringify(path.join(root, 'dist', 'index.mjs'))};` +
       'const y = matmul(Tensor.from([[1,2]]), Tensor.from([[3],[4]]));' +
       'console.log(cpuInfo().isa, y.data[0], typeof nnslim.nn.Linear)'], { encoding: 'utf8' });
     expect(esm.trim()).toBe(`${cpuInfo().isa} 11 function`);
-    const cjs = execFileSync(process.execPath, ['-e', `const n = require(${JSON.stringify(dist)}); console.log(n.cpuInfo().isa)`], { encoding: 'utf8' });
+    const cjs = execNodeSync(['-e', `const n = require(${JSON.stringify(dist)}); console.log(n.cpuInfo().isa)`], { encoding: 'utf8' });
     expect(cjs.trim()).toBe(cpuInfo().isa);
     // By package name (self-reference through package.json "exports"), as a user would.
-    const byName = execFileSync(process.execPath, ['-e', "console.log(require('nnslim').cpuInfo().kernels.sgemm)"], { cwd: root, encoding: 'utf8' });
+    const byName = execNodeSync(['-e', "console.log(require('nnslim').cpuInfo().kernels.sgemm)"], { cwd: root, encoding: 'utf8' });
     expect(byName.trim()).toBe(cpuInfo().kernels.sgemm);
-    const esmByName = execFileSync(process.execPath, ['--input-type=module', '-e', "import { cpuInfo } from 'nnslim'; console.log(cpuInfo().kernels.sgemm)"], { cwd: root, encoding: 'utf8' });
+    const esmByName = execNodeSync(['--input-type=module', '-e', "import { cpuInfo } from 'nnslim'; console.log(cpuInfo().kernels.sgemm)"], { cwd: root, encoding: 'utf8' });
     expect(esmByName.trim()).toBe(cpuInfo().kernels.sgemm);
   });
 });
