@@ -1,7 +1,8 @@
 /**
  * Pruning: masks (`l1Unstructured`, `randomUnstructured`, `lnStructured`, `globalUnstructured`,
  * `applyMask`, `sparsity`) with PyTorch's semantics and tfmot-style schedules
- * (`ConstantSparsity`, `PolynomialDecay`).
+ * (`ConstantSparsity`, `PolynomialDecay`); model level: `magnitude`, `applyMasks`, `remove`,
+ * `sparsity(model)`, `customFromMask`, `GradualPruner`, and structured `neurons`.
  */
 export {
   applyMask,
@@ -10,7 +11,6 @@ export {
   l1Unstructured,
   lnStructured,
   randomUnstructured,
-  sparsity,
 } from './masks';
 export type {
   GlobalUnstructuredOptions,
@@ -22,3 +22,9 @@ export type {
 } from './masks';
 export { ConstantSparsity, PolynomialDecay, shouldPruneInStep } from './schedules';
 export type { ConstantSparsityOptions, PolynomialDecayOptions, PruningDecision, PruningSchedule } from './schedules';
+export { applyMasks, customFromMask, getMask, linearLayers, magnitude, remove, sparsity } from './model';
+export type { LayeredModel, LayerSparsity, MagnitudeOptions, NamedLinear, SparsityReport } from './model';
+export { GradualPruner, keptCount } from './gradual';
+export type { GradualPruneStep, GradualPrunerOptions } from './gradual';
+export { neurons } from './neurons';
+export type { NeuronImportance, NeuronsOptions, NeuronsReport } from './neurons';

@@ -4,6 +4,7 @@
  * Masks are Uint8Array, 1 = keep, 0 = pruned.
  */
 import { checkFloat32Array, checkInt, checkNumber, checkOptions, rangeError, shapeError, typeError } from '../errors';
+import { native } from '../native';
 import { Rng } from '../random';
 
 /** Any `{ data, shape }` object (the package's `Tensor` qualifies). */
@@ -172,6 +173,10 @@ function swap(a: Float32Array, i: number, j: number): void {
  * pruned first. Rejects NaN among the weights (before any mask is touched).
  */
 function pruneSmallest(names: string[], parts: Float32Array[], masks: Uint8Array[], k: number, m: number): void {
+  if (m >= NATIVE_SELECT_MIN) {
+    pruneSmallestNative(names, parts, masks, k, m);
+    return;
+  }
   const mags = new Float32Array(m);
   let j = 0;
   for (let p = 0; p < parts.length; p++) {
@@ -203,6 +208,50 @@ function pruneSmallest(names: string[], parts: Float32Array[], masks: Uint8Array
       }
     }
   }
+}
+
+/** Candidate count from which {@link pruneSmallest} selects in native code (below it, JS is as fast). */
+const NATIVE_SELECT_MIN = 1 << 15;
+
+/**
+ * {@link pruneSmallest} through the native kernels (native/include/nnslim/select.h): the k-th
+ * smallest candidate magnitude by a parallel histogram + nth_element, then a mask pass that
+ * prunes every candidate below it plus `k - less` ties in concatenated index order (the JS
+ * path's tie rule). Same masks and the same NaN check (whole weights, before any mask changes) as the JS path.
+ */
+function pruneSmallestNative(names: string[], parts: Float32Array[], masks: Uint8Array[], k: number, m: number): void {
+  const nanError = (p: number, cause?: unknown): unknown => {
+    const d = parts[p];
+    let i = 0;
+    while (i < d.length && d[i] === d[i]) i++;
+    return i < d.length ? rangeError(`${names[p]}[${i}]`, 'a number (not NaN)', NaN) : cause;
+  };
+  if (parts.length === 1) {
+    // The native selection rejects a NaN anywhere in the weight (checked in its histogram pass).
+    let sel: { value: number; less: number };
+    try {
+      sel = native.kthSmallestMagnitude(parts[0], Math.max(0, k - 1), m === parts[0].length ? null : masks[0]);
+    } catch (err) {
+      throw nanError(0, err);
+    }
+    if (k > 0) native.magnitudePruneMask(parts[0], masks[0], sel.value, k - sel.less);
+    return;
+  }
+  const mags = new Float32Array(m);
+  let j = 0;
+  for (let p = 0; p < parts.length; p++) {
+    const d = parts[p];
+    const mk = masks[p];
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      if (v !== v) throw nanError(p);
+      if (mk[i] === 1) mags[j++] = v < 0 ? -v : v;
+    }
+  }
+  if (k === 0) return;
+  const { value, less } = native.kthSmallestMagnitude(mags, k - 1, null);
+  let ties = k - less;
+  for (let p = 0; p < parts.length; p++) ties = native.magnitudePruneMask(parts[p], masks[p], value, ties);
 }
 
 function countOnes(m: Uint8Array): number {
