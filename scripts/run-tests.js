@@ -3,7 +3,8 @@
 //   vitest (TS API) at the best ISA level and again with each lower x86 level forced,
 //   C++ kernel tests (ctest) natively, under ASan + UBSan, and cross-compiled for aarch64
 //   under qemu-aarch64-static for two CPU models.
-// Options: --quick (vitest + native ctest only), --native-only (C++ suites only).
+// Options: --quick (vitest + native ctest only), --native-only (C++ suites only),
+//          --emulated (also the vitest suite under qemu for ARM and older x86 CPU models).
 // A suite whose tools are missing is skipped locally; with CI=true it counts as failed.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -173,6 +174,9 @@ function emulatedSuites() {
 const nativeOnly = args.has('--native-only');
 const quick = args.has('--quick');
 
+// First, so that build-cmake/compile_commands.json exists when test/build/sources.test.ts checks it.
+ctestSuite('native', 'build-cmake', ['-DCMAKE_BUILD_TYPE=Release'], [['', {}]]);
+
 if (!nativeOnly) {
   const info = cpuInfo();
   if (!info) {
@@ -197,9 +201,11 @@ if (!nativeOnly) {
   }
 }
 
-if (!nativeOnly && !quick && process.arch === 'x64' && process.platform === 'linux') emulatedSuites();
+// The whole vitest suite under qemu (arm64 x3 CPU models, armv7, x86 qemu64 and Haswell):
+// opt-in with --emulated (or NNSLIM_TEST_EMULATED_SUITES=1); slow under emulation.
+const emulated = args.has('--emulated') || process.env.NNSLIM_TEST_EMULATED_SUITES === '1';
+if (emulated && !nativeOnly && process.arch === 'x64' && process.platform === 'linux') emulatedSuites();
 
-ctestSuite('native', 'build-cmake', ['-DCMAKE_BUILD_TYPE=Release'], [['', {}]]);
 
 if (!quick) {
   ctestSuite('asan+ubsan', 'build-asan', ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DNNSLIM_SANITIZE=ON'],
