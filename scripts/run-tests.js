@@ -72,16 +72,26 @@ function ctestSuite(name, buildDir, configure, testEnvs) {
   if (r.status === 0) r = sh('cmake', ['--build', buildDir, '-j', jobs]);
   if (r.status !== 0) return record(`ctest ${name}`, 0, 1, 'build failed');
   for (const [label, env] of testEnvs) {
-    const t = sh('ctest', ['--test-dir', buildDir, '--output-on-failure', '-j', '1'], { env, capture: true });
-    const m = /(\d+)% tests passed, (\d+) tests? failed out of (\d+)/.exec(t.stdout || '');
+    // -V shows each test binary's own `N passed, M failed` line: count C++ test cases, not ctest entries.
+    const t = spawnSync('ctest', ['--test-dir', buildDir, '-V', '-j', '1'], { cwd: root, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 28 });
+    const out = `${t.stdout || ''}${t.stderr || ''}`;
+    for (const line of out.split('\n')) {
+      if (/FAIL|Test +#|tests passed|tests failed|Skipped|kernel tests:|AddressSanitizer|runtime error|Segmentation|Illegal/.test(line)) console.log(line);
+    }
+    const m = /(\d+)% tests passed, (\d+) tests? failed out of (\d+)/.exec(out);
     if (!m) {
       record(`ctest ${name}${label}`, 0, 1, `no summary (exit ${t.status})`);
       continue;
     }
-    const failed = Number(m[2]);
-    const total = Number(m[3]);
-    const skippedN = ((t.stdout || '').match(/\*\*\*Skipped/g) || []).length;
-    record(`ctest ${name}${label}`, total - failed - skippedN, failed, skippedN ? `${skippedN} ISA levels not on this host` : '');
+    let passed = 0, failed = 0;
+    for (const c of out.matchAll(/^\d+: (\d+) passed, (\d+) failed$/gm)) {
+      passed += Number(c[1]);
+      failed += Number(c[2]);
+    }
+    const ctestFailed = Number(m[2]);
+    if (ctestFailed > 0 && failed === 0) failed = ctestFailed; // crashed before printing its summary
+    const skippedN = (out.match(/\*\*\*Skipped/g) || []).length;
+    record(`ctest ${name}${label}`, passed, failed, `${m[3]} ctest runs${skippedN ? `, ${skippedN} ISA levels not on this host` : ''}`);
   }
 }
 
