@@ -182,6 +182,9 @@ function emulatedSuites() {
 }
 
 const nativeOnly = args.has('--native-only');
+// The whole vitest suite under qemu (arm64 x3 CPU models, armv7, x86 qemu64 and Haswell):
+// opt-in with --emulated (or NNSLIM_TEST_EMULATED_SUITES=1); slow under emulation.
+const emulated = args.has('--emulated') || process.env.NNSLIM_TEST_EMULATED_SUITES === '1';
 const quick = args.has('--quick');
 
 // First, so that build-cmake/compile_commands.json exists when test/build/sources.test.ts checks it.
@@ -194,8 +197,9 @@ if (!nativeOnly) {
   } else {
     log(`CPU: ${info.arch}, best ISA ${info.bestIsa}, kernels ${JSON.stringify(info.kernels)}, ${info.numThreads} threads`);
     if (!quick && process.platform === 'linux') {
-      const cross = process.arch === 'x64' && have('aarch64-linux-gnu-g++') && have('arm-linux-gnueabihf-g++');
-      log(`prebuilds (prebuildify --napi --strip)${cross ? ': linux-arm64, linux-arm, linux-x64' : ''}`);
+      // The emulated ARM runs need the cross-compiled prebuilds too.
+      const cross = emulated && process.arch === 'x64' && have('aarch64-linux-gnu-g++') && have('arm-linux-gnueabihf-g++');
+      log(`prebuilds (prebuildify --napi --strip)${cross ? ': linux-arm64, linux-arm, linux-x64' : ': linux-' + process.arch}`);
       const r = sh('npm', ['run', cross ? 'prebuild:all' : 'prebuild']);
       if (r.status !== 0) record('prebuild', 0, 1, 'prebuildify failed');
       log('cmake-js build of the same addon');
@@ -204,21 +208,20 @@ if (!nativeOnly) {
     }
     vitest(`isa=${info.bestIsa}`, { NNSLIM_ISA: '' });
     if (!quick) {
-      for (const isa of ['avx512', 'avx2', 'neon', 'scalar']) {
+      // The C++ tests cover every level; the TS suite runs again at the two fallbacks users force.
+      for (const isa of ['avx2', 'neon', 'scalar']) {
         if (isa !== info.bestIsa && info.supportedIsas.includes(isa)) vitest(`isa=${isa}`, { NNSLIM_ISA: isa });
       }
     }
   }
 }
 
-// The whole vitest suite under qemu (arm64 x3 CPU models, armv7, x86 qemu64 and Haswell):
-// opt-in with --emulated (or NNSLIM_TEST_EMULATED_SUITES=1); slow under emulation.
-const emulated = args.has('--emulated') || process.env.NNSLIM_TEST_EMULATED_SUITES === '1';
 if (emulated && !nativeOnly && process.arch === 'x64' && process.platform === 'linux') emulatedSuites();
 
 
 if (!quick) {
-  ctestSuite('asan+ubsan', 'build-asan', ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DNNSLIM_SANITIZE=ON'],
+  // One sanitized run: the 'kernels' test already loops over every level this CPU supports.
+  ctestSuite('asan+ubsan', 'build-asan', ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DNNSLIM_SANITIZE=ON', '-DNNSLIM_FORCED_ISA_TESTS=OFF'],
     [['', { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' }]]);
   if (process.arch === 'x64') {
     if (!have('aarch64-linux-gnu-g++') || !have('qemu-aarch64-static')) {
