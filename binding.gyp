@@ -18,10 +18,10 @@
       "sources": ["<!@(<(src).kernels.join(' ')\")"],
       "conditions": [
         ["target_arch=='x64'", {
-          "dependencies": ["nnslim_isa_x64_avx2", "nnslim_isa_x64_avx512"],
+          "dependencies": ["nnslim_isa_x64_avx2", "nnslim_isa_x64_avx512", "nnslim_isa_x64_avx512vnni", "nnslim_isa_x64_avxvnni", "nnslim_isa_x64_amx"],
         }],
         ["target_arch=='arm64'", {
-          "dependencies": ["nnslim_isa_arm64_neon"],
+          "dependencies": ["nnslim_isa_arm64_neon", "nnslim_isa_arm64_dotprod", "nnslim_isa_arm64_i8mm"],
         }],
       ],
     },
@@ -33,10 +33,10 @@
       "dependencies": ["nnslim_kernels"],
       "conditions": [
         ["target_arch=='x64'", {
-          "dependencies": ["nnslim_isa_x64_avx2", "nnslim_isa_x64_avx512"],
+          "dependencies": ["nnslim_isa_x64_avx2", "nnslim_isa_x64_avx512", "nnslim_isa_x64_avx512vnni", "nnslim_isa_x64_avxvnni", "nnslim_isa_x64_amx"],
         }],
         ["target_arch=='arm64'", {
-          "dependencies": ["nnslim_isa_arm64_neon"],
+          "dependencies": ["nnslim_isa_arm64_neon", "nnslim_isa_arm64_dotprod", "nnslim_isa_arm64_i8mm"],
         }],
       ],
     },
@@ -56,6 +56,24 @@
           "sources": ["<!@(<(src).isa.x64.avx512.sources.join(' ')\")"],
           "cflags": ["<!@(<(src).isa.x64.avx512.flags.join(' ')\")"],
         },
+        {
+          "target_name": "nnslim_isa_x64_avx512vnni",
+          "type": "static_library",
+          "sources": ["<!@(<(src).isa.x64.avx512vnni.sources.join(' ')\")"],
+          "cflags": ["<!@(<(src).isa.x64.avx512vnni.flags.join(' ')\")"],
+        },
+        {
+          "target_name": "nnslim_isa_x64_avxvnni",
+          "type": "static_library",
+          "sources": ["<!@(<(src).isa.x64.avxvnni.sources.join(' ')\")"],
+          "cflags": ["<!@(<(src).isa.x64.avxvnni.flags.join(' ')\")"],
+        },
+        {
+          "target_name": "nnslim_isa_x64_amx",
+          "type": "static_library",
+          "sources": ["<!@(<(src).isa.x64.amx.sources.join(' ')\")"],
+          "cflags": ["<!@(<(src).isa.x64.amx.flags.join(' ')\")"],
+        },
       ],
     }],
     ["target_arch=='arm64'", {
@@ -65,6 +83,18 @@
           "type": "static_library",
           "sources": ["<!@(<(src).isa.arm64.neon.sources.join(' ')\")"],
           "cflags": ["<!@(<(src).isa.arm64.neon.flags.join(' ')\")"],
+        },
+        {
+          "target_name": "nnslim_isa_arm64_dotprod",
+          "type": "static_library",
+          "sources": ["<!@(<(src).isa.arm64.dotprod.sources.join(' ')\")"],
+          "cflags": ["<!@(<(src).isa.arm64.dotprod.flags.join(' ')\")"],
+        },
+        {
+          "target_name": "nnslim_isa_arm64_i8mm",
+          "type": "static_library",
+          "sources": ["<!@(<(src).isa.arm64.i8mm.sources.join(' ')\")"],
+          "cflags": ["<!@(<(src).isa.arm64.i8mm.flags.join(' ')\")"],
         },
       ],
     }],

@@ -17,6 +17,56 @@ export interface NativeAddon {
     lda: number, ldb: number, ldc: number, transA: boolean, transB: boolean, alpha: number, beta: number, relu: boolean): Float32Array;
   sgemmAsync(a: Float32Array, b: Float32Array, c: Float32Array, bias: Float32Array | null, m: number, n: number, k: number,
     lda: number, ldb: number, ldc: number, transA: boolean, transB: boolean, alpha: number, beta: number, relu: boolean): Promise<Float32Array>;
+  // sparse (native/binding/sparse.cc)
+  csrCount(dense: Float32Array, mask: Uint8Array | null, rows: number, cols: number, threshold: number, rowPtr: Int32Array): number;
+  csrFill(dense: Float32Array, mask: Uint8Array | null, rows: number, cols: number, threshold: number, rowPtr: Int32Array,
+    colIdx: Int32Array, values: Float32Array): void;
+  csrPack(rows: number, cols: number, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array | null,
+    qvalues: Int8Array | null, scales: Float32Array | null): RawPackedCsr;
+  spmm(w: RawPackedCsr, x: Float32Array, out: Float32Array, bias: Float32Array | null, m: number, relu: boolean): Float32Array;
+  spmmAsync(w: RawPackedCsr, x: Float32Array, out: Float32Array, bias: Float32Array | null, m: number, relu: boolean): Promise<Float32Array>;
+  // batchnorm (native/binding/batchnorm.cc)
+  batchnormApply(x: Float32Array, out: Float32Array, mean: Float32Array | null, scale: Float32Array, shift: Float32Array,
+    n: number, c: number, l: number, relu: boolean): Float32Array;
+  batchnormApplyAsync(x: Float32Array, out: Float32Array, mean: Float32Array | null, scale: Float32Array, shift: Float32Array,
+    n: number, c: number, l: number, relu: boolean): Promise<Float32Array>;
+  batchnormTrain(x: Float32Array, out: Float32Array | null, weight: Float32Array | null, bias: Float32Array | null,
+    n: number, c: number, l: number, eps: number, relu: boolean, mean: Float32Array, variance: Float32Array, invstd: Float32Array): void;
+  batchnormBackward(x: Float32Array, gradOut: Float32Array, mean: Float32Array, invstd: Float32Array, weight: Float32Array | null,
+    n: number, c: number, l: number, training: boolean, gradIn: Float32Array | null, gradWeight: Float32Array | null,
+    gradBias: Float32Array | null): void;
+  // magnitude selection (native/binding/select.cc)
+  kthSmallestMagnitude(values: Float32Array, k: number, mask: Uint8Array | null): { value: number; less: number };
+  kthSmallestMagnitudeAsync(values: Float32Array, k: number, mask: Uint8Array | null): Promise<{ value: number; less: number }>;
+  magnitudePruneMask(values: Float32Array, mask: Uint8Array, threshold: number, ties: number): number;
+  // int8 GEMM and quantize (native/binding/qgemm.cc)
+  qgemmPack(weight: Int8Array, n: number, k: number, zeroPoints: Int32Array, perChannel: boolean): RawPackedInt8;
+  qgemm<O extends Float32Array | Uint8Array | Int8Array | Int32Array>(x: Uint8Array | Int8Array, m: number, lda: number,
+    weights: RawPackedInt8, activationScales: Float32Array, activationZeroPoints: Int32Array, weightScales: Float32Array,
+    bias: Float32Array | null, relu: boolean, out: O, ldc: number, outScale: number, outZeroPoint: number): O;
+  qgemmAsync<O extends Float32Array | Uint8Array | Int8Array | Int32Array>(x: Uint8Array | Int8Array, m: number, lda: number,
+    weights: RawPackedInt8, activationScales: Float32Array, activationZeroPoints: Int32Array, weightScales: Float32Array,
+    bias: Float32Array | null, relu: boolean, out: O, ldc: number, outScale: number, outZeroPoint: number): Promise<O>;
+  quantize(x: Float32Array, outer: number, channels: number, inner: number, scales: Float32Array, zeroPoints: Int32Array,
+    out: Uint8Array | Int8Array): Uint8Array | Int8Array;
+  dequantize(q: Uint8Array | Int8Array, outer: number, channels: number, inner: number, scales: Float32Array,
+    zeroPoints: Int32Array, out: Float32Array): Float32Array;
+  quantizeDynamic(x: Float32Array, m: number, k: number, rowsPerGroup: number, qmin: number, qmax: number,
+    out: Uint8Array | Int8Array, scales: Float32Array, zeroPoints: Int32Array): Uint8Array | Int8Array;
+  chooseQParams(min: number, max: number, qmin: number, qmax: number): [number, number];
+}
+
+/** Native packed int8 weights (qgemmPack): an opaque object freed by GC. */
+export interface RawPackedInt8 {
+  readonly byteLength: number;
+}
+
+/** A validated native copy of a CSR matrix (csrPack); `handle` is opaque. */
+export interface RawPackedCsr {
+  readonly handle: unknown;
+  readonly rows: number;
+  readonly cols: number;
+  readonly bytes: number;
 }
 
 export interface RawCpuInfo {

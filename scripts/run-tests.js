@@ -233,7 +233,7 @@ if (!quick) {
         '-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64-static;-L;/usr/aarch64-linux-gnu',
         // the 'kernels' test already loops over every level the emulated CPU supports
         '-DNNSLIM_FORCED_ISA_TESTS=OFF',
-      ], [[' cortex-a53', { QEMU_CPU: 'cortex-a53' }], [' cortex-a76', { QEMU_CPU: 'cortex-a76' }]]);
+      ], [[' cortex-a53', { QEMU_CPU: 'cortex-a53' }], [' cortex-a76', { QEMU_CPU: 'cortex-a76' }], [' max', { QEMU_CPU: 'max' }]]);
     }
   }
 }

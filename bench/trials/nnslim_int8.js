@@ -1,7 +1,8 @@
 'use strict';
 // One trial of nnslim's int8 GEMM (quant.linearInt8: uint8 activations x per-channel int8
 // weights, float32 output into a preallocated tensor) next to its float32 GEMM (matmul with
-// transB) on the same shapes, in one process so the two are interleaved. Run by bench/int8.js
+// transB) and nn.DynamicQuantizedLinear (float in, dynamic uint8 activations, float out) on the
+// same shapes, in one process so they are interleaved. Run by bench/int8.js
 // in a fresh process per configuration: NNSLIM_ISA comes from the environment.
 const path = require('node:path');
 const { emit, readSettings, cpuMs } = require('../lib/trial');
@@ -51,17 +52,23 @@ async function main() {
     const outF = new nnslim.Tensor(new Float32Array(m * n), [m, n]);
     const int8 = () => nnslim.quant.linearInt8(xq, packed, { out: outQ });
     const f32 = () => nnslim.matmul(x, w, { transB: true, out: outF });
+    const lin = new nnslim.nn.Linear(k, n, { bias: false });
+    lin.weight.data.set(wf);
+    const dyn = nnslim.nn.DynamicQuantizedLinear.fromFloat(lin, { perChannel: false });
+    const dynamic = () => dyn.forward(x);
     const tq = await timeCall(int8, settings);
     const tf = await timeCall(f32, settings);
+    const td = await timeCall(dynamic, settings);
     const cq = cpuPerCall(int8, settings.timeMs);
     const cf = cpuPerCall(f32, settings.timeMs);
+    const cd = cpuPerCall(dynamic, settings.timeMs);
     // The int8 result approximates the float one (activation and weight rounding).
     let err = 0, mag = 0;
     for (let i = 0; i < outF.data.length; i++) {
       err = Math.max(err, Math.abs(outQ.data[i] - outF.data[i]));
       mag = Math.max(mag, Math.abs(outF.data[i]));
     }
-    results.push({ m, k, n, int8Ms: tq.medianMs, f32Ms: tf.medianMs, int8CpuMs: cq, f32CpuMs: cf, relErr: err / (mag || 1) });
+    results.push({ m, k, n, int8Ms: tq.medianMs, f32Ms: tf.medianMs, dynamicMs: td.medianMs, int8CpuMs: cq, f32CpuMs: cf, dynamicCpuMs: cd, relErr: err / (mag || 1) });
   }
   // M = 1 with the weights out of cache: one call per layer over enough layers to exceed L3.
   const cold = [];

@@ -3,7 +3,7 @@ import { native } from '../native';
 import { PackedInt8Weights, checkBias, packInt8Weights } from '../quant/packed';
 import { type QDtype, type QScheme, qparamsFromMinMax, resolveQConfig } from '../quant/qparams';
 import { quantizePerChannel, quantizePerTensor, dynamicRange } from '../quant/quantize';
-import { type QTensor, checkScale, qrange } from '../quant/qtensor';
+import { type QTensor, checkQTensor, checkScale, qrange } from '../quant/qtensor';
 import { Tensor, checkTensor } from '../tensor';
 import { Linear } from './linear';
 import type { Module } from './sequential';
@@ -85,6 +85,27 @@ function checkKeys(opts: object, allowed: readonly string[]): void {
   }
 }
 
+/**
+ * The stored form of a quantized Linear (what io.saveModel writes): int8 weights
+ * [outFeatures, inFeatures] with their qparams (per tensor, or per channel along axis 0) and the
+ * float32 bias. `fromState` packs the weights again, so the layer computes exactly what the
+ * saved one did.
+ */
+export interface QuantizedLinearState {
+  weight: QTensor;
+  bias: Float32Array | null;
+}
+
+function checkState(state: unknown): QuantizedLinearState {
+  if (state === null || typeof state !== 'object') throw typeError('state', 'an object { weight: QTensor, bias }', state);
+  const { weight, bias } = state as QuantizedLinearState;
+  const w = checkQTensor('state.weight', weight);
+  if (w.dtype !== 'int8' || w.shape.length !== 2) throw rangeError('state.weight', 'an int8 QTensor of shape [outFeatures, inFeatures]', `${w.dtype} [${w.shape.join(', ')}]`);
+  if (w.qscheme === 'per_channel_affine' && w.axis !== 0) throw rangeError('state.weight.axis', '0 (output channels)', w.axis);
+  if (bias !== null && !(bias instanceof Float32Array)) throw typeError('state.bias', 'a Float32Array or null', bias);
+  return { weight: w, bias };
+}
+
 abstract class QuantizedLinearBase implements Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
@@ -95,7 +116,15 @@ abstract class QuantizedLinearBase implements Module {
   /** Float32 bias (a copy), or null. */
   readonly bias: Float32Array | null;
 
-  protected constructor(linear: Linear, perChannel: boolean) {
+  protected constructor(linear: Linear | QuantizedLinearState, perChannel: boolean) {
+    if (!(linear instanceof Linear)) {
+      // fromState: already quantized weights (checked by checkState).
+      this.weight = linear.weight;
+      [this.outFeatures, this.inFeatures] = linear.weight.shape;
+      this.packed = packInt8Weights(this.weight);
+      this.bias = linear.bias === null ? null : checkBias('state.bias', linear.bias.slice(), this.outFeatures);
+      return;
+    }
     this.inFeatures = linear.inFeatures;
     this.outFeatures = linear.outFeatures;
     this.weight = quantizeWeight(linear, perChannel);
@@ -155,7 +184,7 @@ export class QuantizedLinear extends QuantizedLinearBase {
   private readonly aZps: Int32Array;
   private scratch: Uint8Array | Int8Array | null = null;
 
-  private constructor(linear: Linear, opts: QuantizedLinearOptions, perChannel: boolean) {
+  private constructor(linear: Linear | QuantizedLinearState, opts: QuantizedLinearOptions, perChannel: boolean) {
     super(linear, perChannel);
     this.activationDtype = opts.activationDtype === undefined ? 'uint8' : checkEnum('options.activationDtype', opts.activationDtype, ['uint8', 'int8'] as const);
     const [qmin, qmax] = qrange(this.activationDtype);
@@ -185,6 +214,19 @@ export class QuantizedLinear extends QuantizedLinearBase {
     checkKeys(opts, ['activationScale', 'activationZeroPoint', 'activationDtype', 'perChannel', 'outputDtype', 'outputScale', 'outputZeroPoint', 'relu']);
     const perChannel = opts.perChannel === undefined ? true : checkBool('options.perChannel', opts.perChannel);
     return new QuantizedLinear(l, opts, perChannel);
+  }
+
+  /**
+   * Rebuilds a layer from its stored state (int8 weights + qparams, bias) and its activation /
+   * output options (as given to fromFloat; perChannel follows the weight's qscheme). Used by
+   * io.loadModel; the result computes exactly what the saved layer computed.
+   */
+  static fromState(state: QuantizedLinearState, options: Omit<QuantizedLinearOptions, 'perChannel'>): QuantizedLinear {
+    const st = checkState(state);
+    if (options === undefined) throw typeError('options', 'an options object with activationScale and activationZeroPoint', options);
+    const opts = checkOptions<QuantizedLinearOptions>('options', options) as QuantizedLinearOptions;
+    checkKeys(opts, ['activationScale', 'activationZeroPoint', 'activationDtype', 'outputDtype', 'outputScale', 'outputZeroPoint', 'relu']);
+    return new QuantizedLinear(st, opts, st.weight.qscheme === 'per_channel_affine');
   }
 
   private prepare(x: Tensor, reuse: boolean): { args: Parameters<typeof native.qgemm>; out: Float32Array | Uint8Array | Int8Array; m: number } {
@@ -247,7 +289,7 @@ export class DynamicQuantizedLinear extends QuantizedLinearBase {
   readonly reduceRange: boolean;
   readonly activationGranularity: 'tensor' | 'row';
 
-  private constructor(linear: Linear, perChannel: boolean, reduceRange: boolean, granularity: 'tensor' | 'row') {
+  private constructor(linear: Linear | QuantizedLinearState, perChannel: boolean, reduceRange: boolean, granularity: 'tensor' | 'row') {
     super(linear, perChannel);
     this.reduceRange = reduceRange;
     this.activationGranularity = granularity;
@@ -261,6 +303,16 @@ export class DynamicQuantizedLinear extends QuantizedLinearBase {
     const reduceRange = opts.reduceRange === undefined ? false : checkBool('options.reduceRange', opts.reduceRange);
     const granularity = opts.activationGranularity === undefined ? 'tensor' : checkEnum('options.activationGranularity', opts.activationGranularity, ['tensor', 'row'] as const);
     return new DynamicQuantizedLinear(l, perChannel, reduceRange, granularity);
+  }
+
+  /** Rebuilds a layer from its stored state (int8 weights + qparams, bias), like {@link QuantizedLinear.fromState}. */
+  static fromState(state: QuantizedLinearState, options?: Omit<DynamicQuantizedLinearOptions, 'perChannel'>): DynamicQuantizedLinear {
+    const st = checkState(state);
+    const opts = checkOptions<DynamicQuantizedLinearOptions>('options', options);
+    checkKeys(opts, ['reduceRange', 'activationGranularity']);
+    const reduceRange = opts.reduceRange === undefined ? false : checkBool('options.reduceRange', opts.reduceRange);
+    const granularity = opts.activationGranularity === undefined ? 'tensor' : checkEnum('options.activationGranularity', opts.activationGranularity, ['tensor', 'row'] as const);
+    return new DynamicQuantizedLinear(st, st.weight.qscheme === 'per_channel_affine', reduceRange, granularity);
   }
 
   private prepare(x: Tensor): { args: Parameters<typeof native.qgemm>; out: Float32Array; m: number } {

@@ -6,6 +6,9 @@
 #include "families.h"
 #include "nnslim/cpu.h"
 #include "nnslim/kernels.h"
+#include "nnslim/qgemm.h"
+#include "nnslim/sparse.h"
+#include "nnslim/batchnorm.h"
 #include "nnslim/threadpool.h"
 
 namespace nnslim_binding {
@@ -69,6 +72,10 @@ Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
   out.Set("isa", nnslim::isa_name(nnslim::active_isa()));
   Napi::Object kernels = Napi::Object::New(env);
   kernels.Set("sgemm", nnslim::sgemm_kernel_name());
+  kernels.Set("spmm", nnslim::spmm_kernel_name());
+  kernels.Set("batchnorm", nnslim::batchnorm_kernel_name());
+  kernels.Set("qgemm", nnslim::qgemm_kernel_name());
+  kernels.Set("quantize", nnslim::quantize_kernel_name());
   out.Set("kernels", kernels);
   out.Set("numThreads", nnslim::get_num_threads());
   return out;
@@ -112,6 +119,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("abiVersion", Napi::Number::New(env, 1));
   init_gemm(env, exports);
+  init_sparse(env, exports);
+  init_batchnorm(env, exports);
+  init_qgemm(env, exports);
+  init_select(env, exports);
   return exports;
 }
 

@@ -6,5 +6,9 @@
 namespace nnslim_binding {
 
 void init_gemm(Napi::Env env, Napi::Object exports);
+void init_sparse(Napi::Env env, Napi::Object exports);
+void init_batchnorm(Napi::Env env, Napi::Object exports);
+void init_qgemm(Napi::Env env, Napi::Object exports);
+void init_select(Napi::Env env, Napi::Object exports);
 
 }  // namespace nnslim_binding

@@ -1,0 +1,197 @@
+'use strict';
+// Suite "int8": nnslim's int8 GEMM (uint8 activations x per-channel int8 weights, int32
+// accumulation, float32 output; quant.linearInt8) against nnslim's own float32 GEMM on the
+// float32 suite's shapes, 1 and 2 threads, each configuration in its own child process;
+// GOP/s and % of the measured int8 dot-product peak (bench/peers/vnni_peak.cc). Also M = 1
+// with the weights out of cache and the end-to-end latency of a tiny synchronous call.
+// Returns the markdown of its BENCHMARKS.md section; bench/run.js writes the file.
+const path = require('node:path');
+const { runTrial } = require('./lib/trial');
+const { waitForQuiet } = require('./lib/load');
+const { compileCxx, ensureNnslim, ensureOrt } = require('./lib/build');
+const { median } = require('./lib/stats');
+const { table, fmt, fmtRatio, fmtPercent, DASH } = require('./lib/markdown');
+const { shapeKey } = require('./lib/data');
+const gemm = require('./gemm');
+
+const ID = 'int8';
+const TITLE = 'int8 GEMM';
+const THREADS = [1, 2];
+const COLD_SHAPES = [{ m: 1, k: 3072, n: 768 }, { m: 1, k: 768, n: 3072 }];
+const COLD_BYTES = 96 * 1024 * 1024; // int8 bytes cycled through: well above the L3
+
+/** The peak key of an ISA level ('avx512vnni', 'avxvnni', 'dotprod'); null when there is none. */
+function peakKeyForIsa(isa) {
+  if (isa === 'avx512vnni' || isa === 'amx') return 'avx512vnni';
+  if (isa === 'avxvnni') return 'avxvnni';
+  if (isa === 'dotprod' || isa === 'i8mm') return 'dotprod';
+  return null;
+}
+
+/** GOP/s of an M x K x N GEMM taking `ms` milliseconds. */
+function gops(m, n, k, ms) {
+  return (2 * m * n * k) / (ms * 1e6);
+}
+
+async function run(ctx) {
+  const { root, quick, log } = ctx;
+  const t0 = Date.now();
+  const timing = { ...gemm.settingsFor(quick) };
+  if (ctx.rounds) timing.rounds = ctx.rounds;
+  const grid = gemm.shapes(quick);
+  const notes = [];
+  const buildDir = path.join(root, 'bench', '.build');
+
+  const built = ensureNnslim(root, { rebuild: ctx.build !== false, log });
+  if (!built.ok) throw new Error(`nnslim could not be built: ${built.error.split('\n')[0]}`);
+  const trial = path.join(root, 'bench', 'trials', 'nnslim_int8.js');
+  const settings = (threads) => ({
+    root, threads, shapes: grid.map(shapeKey), coldShapes: quick ? [] : COLD_SHAPES.map(shapeKey), coldBytes: COLD_BYTES,
+    timeMs: timing.timeMs, minIters: timing.minIters, warmupMs: timing.warmupMs,
+  });
+  const configs = [];
+  for (const t of THREADS) configs.push({ threads: t, isa: null, key: `best@${t}` });
+  if (!quick) configs.push({ threads: 1, isa: 'avx2', key: 'avx2@1' });
+  // onnxruntime-node MatMulInteger / DynamicQuantizeMatMul (bench/trials/ort_int8.js).
+  const ortDir = path.join(root, 'bench', 'peers', 'ort');
+  const ort = ctx.skipOrt ? { ok: false, error: 'skipped (--no-ort)' } : ensureOrt(ortDir, { install: ctx.install !== false, log });
+  if (!ort.ok) notes.push(`onnxruntime-node skipped: ${ort.error.split('\n')[0]}`);
+  else for (const t of THREADS) configs.push({ threads: t, isa: null, key: `ort@${t}`, trial: path.join(root, 'bench', 'trials', 'ort_int8.js') });
+
+  const peakExe = compileCxx({ src: path.join(root, 'bench', 'peers', 'vnni_peak.cc'), outDir: buildDir, name: 'vnni_peak', flags: ['-pthread'] });
+  if (!peakExe.ok) notes.push(`int8 peak not measured: bench/peers/vnni_peak.cc did not build: ${peakExe.error.split('\n')[0]}`);
+  const peak = {};
+  const measurePeak = async () => {
+    if (!peakExe.ok) return;
+    for (const t of THREADS) {
+      const r = await runTrial({ cmd: peakExe.exe, args: [String(t), '50', quick ? '4' : '10'], timeoutMs: 60_000 });
+      if (!r.ok) continue;
+      peak[t] = peak[t] || {};
+      for (const [k, v] of Object.entries(r.result.gops)) peak[t][k] = Math.max(peak[t][k] || 0, v);
+    }
+  };
+
+  const runs = {}; // key -> [result]
+  for (let r = 0; r < timing.rounds; r++) {
+    await measurePeak();
+    for (const cfg of configs) {
+      if (timing.quietWaitMs > 0) await waitForQuiet({ maxWaitMs: timing.quietWaitMs });
+      const res = await runTrial({ cmd: process.execPath, args: [cfg.trial || trial, JSON.stringify(settings(cfg.threads))], env: { NNSLIM_ISA: cfg.isa }, timeoutMs: 10 * 60_000 });
+      log(`round ${r + 1}/${timing.rounds}  int8 ${cfg.key}${res.ok ? '' : `  FAILED: ${res.error.split('\n')[0]}`}`);
+      if (!res.ok) {
+        if (cfg.isa === null || !/not supported/.test(res.error)) notes.push(`${cfg.key} failed: ${res.error.split('\n')[0]}`);
+        continue;
+      }
+      (runs[cfg.key] = runs[cfg.key] || []).push(res.result);
+    }
+  }
+  const med = (key, pick) => {
+    const rs = runs[key] || [];
+    const v = rs.map(pick).filter(Number.isFinite);
+    return v.length ? median(v) : NaN;
+  };
+  const first = (runs['best@1'] || [])[0];
+  const isa = first ? first.isa : null;
+  const pk = peakKeyForIsa(isa);
+
+  const lines = [];
+  lines.push(`## ${TITLE}: Y = X · Wᵀ, uint8 × int8 → int32 → float32`);
+  lines.push('');
+  lines.push(`Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${ctx.date}. Do not edit by hand: rerun the benchmark.`);
+  lines.push('');
+  lines.push(`- **CPU**: ${ctx.machine.description}`);
+  lines.push(`- **kernels**: int8 \`${first ? first.kernel : DASH}\`, float32 \`${first ? first.f32Kernel : DASH}\` (ISA level ${isa || DASH})`);
+  lines.push(`- **int8 peak** (bench/peers/vnni_peak.cc, 24 independent vpdpbusd / sdot chains per thread, per CPU-second): ` +
+    `${THREADS.map((t) => `${t} thread${t > 1 ? 's' : ''}: ${peak[t] ? Object.entries(peak[t]).map(([k, v]) => `${fmt(v)} GOP/s (${k})`).join(', ') : DASH}`).join('; ')}`);
+  lines.push(`- **method**: one child process per (ISA, threads), ${timing.rounds} round(s); per shape the tinybench wall-clock median (≥ ${timing.minIters} calls, ≥ ${timing.timeMs} ms) ` +
+    'and the median process CPU time per call; GOP/s = 2·M·N·K / time. "% of peak" uses the CPU-time rate, which a shared machine does not distort. ' +
+    'int8: `quant.linearInt8(x, packed, { out })`; float32: `matmul(x, w, { transB: true, out })`.');
+  lines.push('');
+  const cols = [{ title: 'M', align: 'right' }, { title: 'K', align: 'right' }, { title: 'N', align: 'right' }, { title: 'threads', align: 'right' },
+    { title: 'int8 GOP/s', align: 'right' }, { title: 'int8 GOP/s (CPU time)', align: 'right' }, { title: '% of int8 peak', align: 'right' },
+    { title: 'float32 GFLOP/s', align: 'right' }, { title: 'float32 GFLOP/s (CPU time)', align: 'right' }, { title: 'int8 / float32 (CPU time)', align: 'right' }];
+  const rows = [];
+  for (const t of THREADS) {
+    for (const s of grid) {
+      const pick = (f) => (r) => { const row = r.results.find((x) => shapeKey(x) === shapeKey(s)); return row ? f(row) : NaN; };
+      const q = gops(s.m, s.n, s.k, med(`best@${t}`, pick((x) => x.int8Ms)));
+      const qc = gops(s.m, s.n, s.k, med(`best@${t}`, pick((x) => x.int8CpuMs))) * t;
+      const f = gops(s.m, s.n, s.k, med(`best@${t}`, pick((x) => x.f32Ms)));
+      const fc = gops(s.m, s.n, s.k, med(`best@${t}`, pick((x) => x.f32CpuMs))) * t;
+      const p = pk && peak[t] ? peak[t][pk] : NaN;
+      rows.push([s.m, s.k, s.n, t, fmt(q), fmt(qc), fmtPercent(qc / p), fmt(f), fmt(fc), fmtRatio(qc / fc)]);
+    }
+  }
+  lines.push(table(cols, rows));
+  lines.push('');
+  lines.push('CPU-time rates: operations per CPU-second of the whole process, times the thread count (equal to the wall rate when no thread is ever ' +
+    'preempted or idle). The int8 / float32 ratio uses them, so load from other processes during one contender\'s trial does not skew it.');
+  if (runs['ort@1']) {
+    const ortVersion = runs['ort@1'][0].version;
+    lines.push('');
+    lines.push(`### Against onnxruntime-node ${ortVersion}`);
+    lines.push('');
+    lines.push('MatMulInteger (uint8 X, int8 W initializer, int32 Y) next to `quant.linearInt8` (which also applies the scales and writes float32); ' +
+      'DynamicQuantizeMatMul (com.microsoft: float X quantized per call, int8 W, float Y) next to `nn.DynamicQuantizedLinear.forward`. ' +
+      'Rates from process CPU time per call (as above); ORT goes through `await session.run()` and allocates its output, nnslim\'s dynamic layer allocates too.');
+    lines.push('');
+    const ortRows = [];
+    for (const t of THREADS) {
+      for (const s of grid) {
+        const find = (r) => r.results.find((x) => shapeKey(x) === shapeKey(s));
+        const q = gops(s.m, s.n, s.k, med(`best@${t}`, (r) => find(r).int8CpuMs)) * t;
+        const d = gops(s.m, s.n, s.k, med(`best@${t}`, (r) => find(r).dynamicCpuMs)) * t;
+        const om = gops(s.m, s.n, s.k, med(`ort@${t}`, (r) => find(r).matMulIntegerCpuMs)) * t;
+        const od = gops(s.m, s.n, s.k, med(`ort@${t}`, (r) => find(r).dynamicQuantizeMatMulCpuMs)) * t;
+        ortRows.push([s.m, s.k, s.n, t, fmt(q), fmt(om), fmtRatio(q / om), fmt(d), fmt(od), fmtRatio(d / od)]);
+      }
+    }
+    lines.push(table([{ title: 'M', align: 'right' }, { title: 'K', align: 'right' }, { title: 'N', align: 'right' }, { title: 'threads', align: 'right' },
+      { title: 'nnslim linearInt8 GOP/s', align: 'right' }, { title: 'ORT MatMulInteger GOP/s', align: 'right' }, { title: 'ratio', align: 'right' },
+      { title: 'nnslim dynamic GOP/s', align: 'right' }, { title: 'ORT DynamicQuantizeMatMul GOP/s', align: 'right' }, { title: 'ratio', align: 'right' }], ortRows));
+    lines.push('');
+    lines.push('This CPU has no AMX, so ORT runs its AVX-512 VNNI kernels here (the AMX-refused comparison of the issue is this one).');
+  }
+  if (runs['avx2@1']) {
+    lines.push('');
+    lines.push('### AVX2 without VNNI (NNSLIM_ISA=avx2, exact int16 widening), 1 thread');
+    lines.push('');
+    const r2 = grid.map((s) => {
+      const row = (r) => r.results.find((x) => shapeKey(x) === shapeKey(s));
+      const q = gops(s.m, s.n, s.k, med('avx2@1', (r) => row(r).int8CpuMs));
+      const f = gops(s.m, s.n, s.k, med('avx2@1', (r) => row(r).f32CpuMs));
+      return [s.m, s.k, s.n, fmt(q), fmt(f), fmtRatio(q / f)];
+    });
+    lines.push(table([{ title: 'M', align: 'right' }, { title: 'K', align: 'right' }, { title: 'N', align: 'right' }, { title: 'int8 GOP/s (CPU time)', align: 'right' },
+      { title: 'float32 GFLOP/s (avx2, CPU time)', align: 'right' }, { title: 'int8 / float32', align: 'right' }], r2));
+  }
+  if (!quick) {
+    lines.push('');
+    lines.push('### M = 1, weights out of cache');
+    lines.push('');
+    const coldRows = [];
+    for (const t of THREADS) {
+      for (const s of COLD_SHAPES) {
+        const pick = (f) => (r) => { const row = r.cold.find((x) => shapeKey(x) === shapeKey(s)); return row ? f(row) : NaN; };
+        const qms = med(`best@${t}`, pick((x) => x.int8Ms));
+        const fms = med(`best@${t}`, pick((x) => x.f32Ms));
+        const layers = med(`best@${t}`, pick((x) => x.layers));
+        coldRows.push([s.k, s.n, t, layers, fmt(qms * 1000), fmt((s.n * s.k) / (qms * 1e6)), fmt(fms * 1000), fmt((4 * s.n * s.k) / (fms * 1e6)), fmtRatio(fms / qms)]);
+      }
+    }
+    lines.push(table([{ title: 'K', align: 'right' }, { title: 'N', align: 'right' }, { title: 'threads', align: 'right' }, { title: 'layers cycled', align: 'right' },
+      { title: 'int8 µs', align: 'right' }, { title: 'int8 GB/s', align: 'right' }, { title: 'float32 µs', align: 'right' }, { title: 'float32 GB/s', align: 'right' },
+      { title: 'int8 speed-up', align: 'right' }], coldRows));
+  }
+  lines.push('');
+  lines.push(`Synchronous 1×16×16 from JS, end to end (median): \`quant.linearInt8\` ${fmt(med('best@1', (r) => r.tiny.linearInt8Us), 2)} µs, ` +
+    `\`nn.QuantizedLinear.forward\` (quantize + GEMM + allocations) ${fmt(med('best@1', (r) => r.tiny.quantizedLinearUs), 2)} µs.`);
+  lines.push('');
+  lines.push('### Notes');
+  lines.push('');
+  lines.push(`- Suite wall time: ${Math.round((Date.now() - t0) / 1000)} s. Worst int8-vs-float32 deviation (relative to max |y|): ${fmtPercent(Math.max(0, ...Object.values(runs).flat().flatMap((r) => r.results.map((x) => x.relErr ?? 0))))}.`);
+  for (const n of notes) lines.push(`- ${n}`);
+  return { id: ID, title: TITLE, markdown: lines.join('\n'), data: { peak, runs, notes }, wallSeconds: (Date.now() - t0) / 1000 };
+}
+
+module.exports = { id: ID, title: TITLE, run, peakKeyForIsa, gops };
