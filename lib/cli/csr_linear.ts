@@ -2,8 +2,60 @@ import { checkTensor, Tensor } from '../tensor';
 import { shapeError } from '../errors';
 import { LoadedTensor, registerLayer } from '../io';
 import { Linear } from '../nn/linear';
+import { native } from '../native';
 import type { Module, StateDict } from '../nn/sequential';
-import { CsrMatrix, PackedCsrMatrix, QuantizedCsrMatrix, spmm, spmmAsync } from '../sparse';
+import { CsrMatrix, PackedCsrMatrix, QuantizedCsrMatrix, spmmAsync } from '../sparse';
+
+/**
+ * Inference-only float32 Linear on the dense float GEMM with bias and optional ReLU fused into
+ * one native sgemm call: the fastest float32 form of a Linear (+ ReLU), used for the teacher's
+ * latency baseline and as the 'dense f32' candidate of the demo. Saved as `weight` and `bias`.
+ */
+export class DenseLinear implements Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  /** [outFeatures x inFeatures], row-major. */
+  readonly weight: Float32Array;
+  readonly bias: Float32Array | null;
+  readonly relu: boolean;
+  training = false;
+
+  constructor(inFeatures: number, outFeatures: number, weight: Float32Array, bias: Float32Array | null, relu: boolean) {
+    if (weight.length !== inFeatures * outFeatures) throw shapeError(`DenseLinear: weight has ${weight.length} values, expected ${outFeatures}x${inFeatures}`);
+    if (bias && bias.length !== outFeatures) throw shapeError(`DenseLinear: bias has ${bias.length} values, expected ${outFeatures}`);
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.weight = weight;
+    this.bias = bias;
+    this.relu = relu;
+  }
+
+  /** A copy of `linear`'s weights and bias, with ReLU fused if `relu`. */
+  static fromLinear(linear: Linear, options: { relu: boolean }): DenseLinear {
+    return new DenseLinear(linear.inFeatures, linear.outFeatures, linear.weight.data.slice(), linear.bias ? linear.bias.data.slice() : null, options.relu);
+  }
+
+  /** y = x W^T + b (then ReLU), one native sgemm call. */
+  forward(x: Tensor): Tensor {
+    const t = checkTensor('x', x, 2);
+    if (t.shape[1] !== this.inFeatures) throw shapeError(`DenseLinear: expected x of shape [batch, ${this.inFeatures}] but received [${t.shape.join(', ')}]`);
+    const m = t.shape[0];
+    const out = Tensor.zeros([m, this.outFeatures]);
+    native.sgemm(t.data, this.weight, out.data, this.bias, m, this.outFeatures, this.inFeatures, this.inFeatures, this.inFeatures, this.outFeatures, false, true, 1, 0, this.relu);
+    return out;
+  }
+
+  stateDict(): StateDict {
+    const sd: StateDict = { weight: { data: this.weight.slice(), shape: [this.outFeatures, this.inFeatures] } };
+    if (this.bias) sd.bias = { data: this.bias.slice(), shape: [this.outFeatures] };
+    return sd;
+  }
+
+  /** Inference-only: the arrays are fixed at construction (the io codec builds a new layer). */
+  loadStateDict(): void {
+    // Loading goes through the io codec.
+  }
+}
 
 /**
  * Inference-only Linear layer on the CSR kernels: float32 values, or int8 values with one scale per
@@ -45,9 +97,12 @@ export class CsrLinear implements Module {
     return t;
   }
 
-  /** y = x W^T + b (then ReLU). */
+  /** y = x W^T + b (then ReLU): one native call on the packed CSR (validated once, at construction). */
   forward(x: Tensor): Tensor {
-    return spmm(this.check(x), this.packed, { bias: this.bias, relu: this.relu });
+    const t = this.check(x);
+    const out = Tensor.zeros([t.shape[0], this.outFeatures]);
+    native.spmm(this.packed.raw, t.data, out.data, this.bias, t.shape[0], this.relu);
+    return out;
   }
 
   /** {@link forward} off the event loop. */
@@ -78,6 +133,32 @@ function arr<T>(t: LoadedTensor | undefined, ctor: new (...a: never[]) => T, nam
   if (!t || !(t.data instanceof ctor)) throw new Error(`CsrLinear ${name} is missing or has the wrong dtype`);
   return t.data as T;
 }
+
+function dims(cfg: Record<string, unknown>): [number, number] {
+  const { inFeatures, outFeatures } = cfg;
+  for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) throw new Error(`${k} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return [inFeatures as number, outFeatures as number];
+}
+
+registerLayer({
+  type: 'DenseLinear',
+  matches: (l) => l instanceof DenseLinear,
+  config: (l) => {
+    const d = l as DenseLinear;
+    return { inFeatures: d.inFeatures, outFeatures: d.outFeatures, bias: d.bias !== null, relu: d.relu };
+  },
+  tensors: (l) => (l as DenseLinear).stateDict(),
+  create: (cfg, t) => {
+    const [inF, outF] = dims(cfg);
+    if (typeof cfg.bias !== 'boolean' || typeof cfg.relu !== 'boolean') throw new Error('DenseLinear bias and relu must be booleans');
+    const w = arr(t.weight, Float32Array, 'weight');
+    if (t.weight.shape.length !== 2 || t.weight.shape[0] !== outF || t.weight.shape[1] !== inF) throw new Error(`DenseLinear weight must have shape [${outF}, ${inF}]`);
+    const b = cfg.bias ? arr(t.bias, Float32Array, 'bias') : null;
+    return new DenseLinear(inF, outF, w.slice(), b ? b.slice() : null, cfg.relu);
+  },
+});
 
 registerLayer({
   type: 'CsrLinear',

@@ -8,16 +8,18 @@ import { writeFileAtomic } from '../io/safetensors';
 import * as nn from '../nn';
 import { sliceRows } from '../nn/sequential';
 import { AdamW } from '../optim/adam';
-import { OneCycleLR } from '../optim/lr_scheduler';
+import { CosineAnnealingLR, OneCycleLR } from '../optim/lr_scheduler';
 import { globalUnstructured } from '../prune/masks';
+import { neurons } from '../prune/neurons';
+import type { NeuronImportance } from '../prune/neurons';
 import { PolynomialDecay } from '../prune/schedules';
 import * as quant from '../quant';
 import { Rng, manualSeed } from '../random';
 import { cpuInfo, setNumThreads } from '../runtime';
 import { Tensor } from '../tensor';
 import { CommandSpec, Parsed, UsageError } from './args';
-import { CsrLinear } from './csr_linear';
-import { countParams, measureLatency, modelBytes } from './measure';
+import { CsrLinear, DenseLinear } from './csr_linear';
+import { countParams, measureInterleaved } from './measure';
 import { StageRow, chartSvg, markdownTable, tableHeader, tableRow } from './report';
 
 /** The `demo` command line. */
@@ -27,29 +29,41 @@ export const DEMO_SPEC: CommandSpec = {
   summary: 'Run the compression pipeline end to end and report accuracy, size and latency after each stage.',
   description:
     'Stages: teacher (float32 MLP with BatchNorm) -> student distilled from it (kdLoss, AdamW + OneCycleLR)\n' +
-    '-> gradual magnitude pruning (PolynomialDecay) while fine-tuning -> BatchNorm folded into the Linear\n' +
-    'layers -> static int8 (min-max calibration, QuantizedLinear) -> the fastest kernel per layer (dense f32,\n' +
-    'CSR f32, CSR int8, dense int8; measured). Data: the embedded UCI digits, or --data <dir> with\n' +
-    'MNIST-format IDX files (e.g. /usr/share/datasets/fashion-mnist). Seeded and reproducible.',
+    '-> gradual magnitude pruning to --sparsity (PolynomialDecay) while fine-tuning (AdamW + cosine decay)\n' +
+    '-> structured pruning: the least important hidden neurons removed (prune.neurons), re-pruned to\n' +
+    '--sparsity and fine-tuned -> BatchNorm folded into the Linear layers -> static int8 (calibrated,\n' +
+    'QuantizedLinear) -> the fastest int8 kernel per layer (dense int8 or CSR int8, chosen by timing;\n' +
+    'float32 kernels with --no-quantize). Bytes on disk are the sizes of the saved .safetensors files;\n' +
+    'latencies are medians of repeated runs, all stages interleaved, against the teacher in its fastest\n' +
+    'float32 form (BatchNorm folded, bias and ReLU fused into the float GEMM). Data: the embedded UCI\n' +
+    'digits, or --data <dir> with MNIST-format IDX files (e.g. /usr/share/datasets/fashion-mnist).\n' +
+    'Seeded and reproducible.',
   options: [
     { name: 'data', type: 'string', value: '<dir>', help: 'MNIST-format folder (default: the embedded UCI digits)' },
-    { name: 'out', type: 'string', value: '<dir>', help: 'Where report.md, chart.svg and the models go', default: './nnslim-report' },
+    { name: 'out', type: 'string', value: '<dir>', help: 'Where report.md, chart.svg and the stage models go', default: './nnslim-report' },
+    { name: 'teacher', type: 'string', value: '<file>', help: 'Use this saved teacher (e.g. teacher-float32.safetensors of an earlier run) instead of training one' },
     { name: 'teacher-hidden', type: 'ints', value: '<n,...>', min: 1, max: 65536, help: 'Hidden sizes of the teacher (default: 128,64 for digits, 512,256 for MNIST-format data)' },
-    { name: 'student-hidden', type: 'ints', value: '<n,...>', min: 1, max: 65536, help: 'Hidden sizes of the student (default: 64 for digits, 256 for MNIST-format data)' },
+    { name: 'student-hidden', type: 'ints', value: '<n,...>', min: 1, max: 65536, help: 'Hidden sizes of the student (default: 96 for digits, 384 for MNIST-format data)' },
     { name: 'epochs', type: 'int', value: '<n>', min: 1, max: 10000, help: 'Teacher epochs (default: 40 for digits, 10 for MNIST-format data)' },
-    { name: 'student-epochs', type: 'int', value: '<n>', min: 1, max: 10000, help: 'Distillation epochs (default: --epochs)' },
-    { name: 'prune-epochs', type: 'int', value: '<n>', min: 1, max: 10000, help: 'Fine-tuning epochs while pruning (default: 40 for digits, 5 for MNIST-format data)' },
-    { name: 'batch-size', type: 'int', value: '<n>', min: 1, max: 1 << 20, help: 'Training batch size (default: 32 for digits, 128 for MNIST-format data)' },
-    { name: 'lr', type: 'number', value: '<x>', min: 1e-8, max: 10, help: 'Peak learning rate of OneCycleLR (default: 0.01 for digits, 0.002 for MNIST-format data)' },
+    { name: 'student-epochs', type: 'int', value: '<n>', min: 1, max: 10000, help: 'Distillation epochs (default: 60 for digits, 12 for MNIST-format data)' },
+    { name: 'prune-epochs', type: 'int', value: '<n>', min: 1, max: 10000, help: 'Fine-tuning epochs while pruning gradually (default: 60 for digits, 6 for MNIST-format data)' },
+    { name: 'finetune-epochs', type: 'int', value: '<n>', min: 0, max: 10000, help: 'Fine-tuning epochs after removing neurons (default: 30 for digits, 3 for MNIST-format data)' },
+    { name: 'batch-size', type: 'int', value: '<n>', min: 2, max: 1 << 20, help: 'Training batch size (default: 32 for digits, 128 for MNIST-format data)' },
+    { name: 'lr', type: 'number', value: '<x>', min: 1e-8, max: 10, help: 'Peak learning rate of OneCycleLR for teacher and student (default: 0.01 for digits, 0.002 for MNIST-format data)' },
+    { name: 'finetune-lr', type: 'number', value: '<x>', min: 1e-8, max: 10, help: 'Starting learning rate of the pruning fine-tunes, cosine-annealed to 1% of it (default: --lr / 2)' },
     { name: 'temperature', type: 'number', value: '<t>', min: 0.01, max: 100, help: 'Distillation temperature', default: 4 },
     { name: 'alpha', type: 'number', value: '<a>', min: 0, max: 1, help: 'Weight of the distillation term', default: 0.9 },
-    { name: 'sparsity', type: 'number', value: '<s>', min: 0, max: 0.999, help: 'Target fraction of pruned Linear weights', default: 0.9 },
-    { name: 'quantize', type: 'flag', help: 'Quantize to int8 (on by default; --no-quantize to skip)', default: true },
+    { name: 'sparsity', type: 'number', value: '<s>', min: 0, max: 0.999, help: 'Target fraction of zero Linear weights (global magnitude pruning)', default: 0.9 },
+    { name: 'neurons', type: 'number', value: '<f>', min: 0, max: 0.99, help: 'Fraction of each hidden layer\'s neurons to remove (0 skips structured pruning; default: 0.25 for digits, 0.33 for MNIST-format data)' },
+    { name: 'importance', type: 'choice', choices: ['l1', 'l2', 'apoz', 'meanActivation'], value: '<kind>', help: 'Neuron importance for structured pruning: l1, l2, apoz, meanActivation', default: 'meanActivation' },
+    { name: 'calibration', type: 'int', value: '<rows>', min: 1, max: 1 << 20, help: 'Training rows for int8 calibration and activation-based neuron importance', default: 2048 },
+    { name: 'quantize', type: 'flag', help: 'Quantize to int8 (on by default; --no-quantize keeps float32 kernels)', default: true },
     { name: 'batchnorm', type: 'flag', help: 'Use BatchNorm1d after each hidden Linear (--no-batchnorm to skip)', default: true },
+    { name: 'latency-ms', type: 'int', value: '<ms>', min: 10, max: 600000, help: 'Time budget of the final latency measurement per batch size', default: 3000 },
     { name: 'seed', type: 'int', value: '<n>', min: 0, help: 'Seed of every random choice', default: 0 },
     { name: 'threads', type: 'int', value: '<n>', min: 1, max: 1024, help: 'Kernel threads (default: all cores)' },
     { name: 'verbose', type: 'flag', help: 'One line per training epoch' },
-    { name: 'quiet', type: 'flag', help: 'Only the stage table' },
+    { name: 'quiet', type: 'flag', help: 'Only the stage tables' },
   ],
 };
 
@@ -57,18 +71,25 @@ export const DEMO_SPEC: CommandSpec = {
 export interface DemoOptions {
   data?: string;
   out: string;
+  teacher?: string;
   teacherHidden: number[];
   studentHidden: number[];
   epochs: number;
   studentEpochs: number;
   pruneEpochs: number;
+  finetuneEpochs: number;
   batchSize: number;
   lr: number;
+  finetuneLr: number;
   temperature: number;
   alpha: number;
   sparsity: number;
+  neurons: number;
+  importance: NeuronImportance;
+  calibration: number;
   quantize: boolean;
   batchnorm: boolean;
+  latencyMs: number;
   seed: number;
   verbose: boolean;
   quiet: boolean;
@@ -85,8 +106,7 @@ export interface DemoContext {
   classes: number;
   /** Models by stage name. */
   models: Map<string, nn.Sequential>;
-  rows: StageRow[];
-  /** Lines for report.md about skipped or pending stages. */
+  /** Lines for report.md about the stages (choices made, skipped stages). */
   notes: string[];
   log(line: string): void;
   rng: Rng;
@@ -111,29 +131,12 @@ function mlp(ctx: DemoContext, hidden: number[], batchnorm: boolean): nn.Sequent
   return new nn.Sequential(...layers);
 }
 
-function fitOptions(ctx: DemoContext, label: string) {
-  return {
-    batchSize: ctx.opts.batchSize,
-    dropLast: true,
-    rng: ctx.rng,
-    validation: { x: ctx.validation.x, y: ctx.validation.y },
-    verbose: ctx.opts.verbose || (!ctx.opts.quiet && process.stderr.isTTY === true),
-    callbacks: {
-      onEpochEnd: (l: nn.EpochLog) => {
-        if (l.valAccuracy !== undefined) last.set(label, l.valAccuracy);
-      },
-    },
-  };
+function linears(model: nn.Sequential): nn.Linear[] {
+  return model.layers.filter((l): l is nn.Linear => l instanceof nn.Linear);
 }
-const last = new Map<string, number>();
 
-function trainWithOneCycle(ctx: DemoContext, model: nn.Sequential, epochs: number, label: string, lossFn?: nn.LossFn): void {
-  const opt = new AdamW(model.parameters(), { lr: ctx.opts.lr, weightDecay: 1e-4 });
-  const steps = Math.ceil(ctx.train.x.shape[0] / ctx.opts.batchSize);
-  const scheduler = new OneCycleLR(opt, { maxLr: ctx.opts.lr, epochs, stepsPerEpoch: steps });
-  const t0 = performance.now();
-  nn.fit(model, { ...fitOptions(ctx, label), x: ctx.train.x, y: ctx.train.y, epochs, optimizer: opt, scheduler, schedulerStep: 'batch', lossFn });
-  if (!ctx.opts.quiet) ctx.log(`  ${label}: ${epochs} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s, validation accuracy ${((last.get(label) ?? NaN) * 100).toFixed(2)}%`);
+function clone(model: nn.Sequential): nn.Sequential {
+  return loadModel(saveModel(model));
 }
 
 function gatherRows(t: Tensor, idx: Int32Array): Tensor {
@@ -144,7 +147,9 @@ function gatherRows(t: Tensor, idx: Int32Array): Tensor {
 }
 
 /** kdLoss against the teacher's logits on the training rows of each batch. */
-function distillLoss(ctx: DemoContext, teacher: nn.Sequential): nn.LossFn {
+function distillLoss(ctx: DemoContext): nn.LossFn | undefined {
+  const teacher = ctx.models.get(TEACHER);
+  if (!teacher) return undefined;
   const teacherLogits = teacher.predict(ctx.train.x);
   const { temperature, alpha } = ctx.opts;
   return (out, labels, c) => {
@@ -153,85 +158,204 @@ function distillLoss(ctx: DemoContext, teacher: nn.Sequential): nn.LossFn {
   };
 }
 
-const CALIBRATION_ROWS = 2048;
+/** Global magnitude masks pruning at least `sparsity` of all the weights (the count rounded up). */
+function globalMasks(weights: nn.Parameter[], sparsity: number): Uint8Array[] {
+  const n = weights.reduce((a, w) => a + w.data.length, 0);
+  return globalUnstructured(weights.map((w) => w.data), { amount: Math.min(n, Math.ceil(sparsity * n - 1e-9)) });
+}
 
-/** The last float32 model of the pipeline (BN folded if that stage ran). */
+/** Zeroes the masked-out weights. */
+function applyMasks(weights: nn.Parameter[], masks: Uint8Array[] | null): void {
+  if (!masks) return;
+  weights.forEach((w, i) => {
+    const m = masks[i];
+    for (let j = 0; j < m.length; j++) if (!m[j]) w.data[j] = 0;
+  });
+}
+
+/** Fraction of zeros among the Linear weights of a float model. */
+function zeroFraction(weights: nn.Parameter[]): number {
+  let zeros = 0, n = 0;
+  for (const w of weights) {
+    n += w.data.length;
+    for (const v of w.data) if (v === 0) zeros++;
+  }
+  return n ? zeros / n : 0;
+}
+
+interface TrainSpec {
+  label: string;
+  epochs: number;
+  /** 'onecycle': OneCycleLR peaking at opts.lr; 'cosine': cosine annealing from opts.finetuneLr to 1% of it. */
+  schedule: 'onecycle' | 'cosine';
+  lossFn?: nn.LossFn;
+  weightDecay: number;
+  /** Called after every optimizer step with the step number (from 0). */
+  afterStep?: (step: number) => void;
+}
+
+function train(ctx: DemoContext, model: nn.Sequential, spec: TrainSpec): void {
+  const o = ctx.opts;
+  const steps = Math.floor(ctx.train.x.shape[0] / o.batchSize) || 1;
+  const lr = spec.schedule === 'onecycle' ? o.lr : o.finetuneLr;
+  const opt = new AdamW(model.parameters(), { lr, weightDecay: spec.weightDecay });
+  const scheduler = spec.schedule === 'onecycle'
+    ? new OneCycleLR(opt, { maxLr: lr, epochs: spec.epochs, stepsPerEpoch: steps })
+    : new CosineAnnealingLR(opt, { tMax: Math.max(1, steps * spec.epochs), etaMin: lr / 100 });
+  let step = 0;
+  let valAcc = NaN;
+  const t0 = performance.now();
+  model.train();
+  nn.fit(model, {
+    x: ctx.train.x, y: ctx.train.y, epochs: spec.epochs, batchSize: o.batchSize, dropLast: true, rng: ctx.rng,
+    optimizer: opt, scheduler, schedulerStep: 'batch', lossFn: spec.lossFn,
+    validation: { x: ctx.validation.x, y: ctx.validation.y },
+    verbose: o.verbose || (!o.quiet && process.stderr.isTTY === true),
+    callbacks: {
+      onBatchEnd: () => spec.afterStep?.(step++),
+      onEpochEnd: (l: nn.EpochLog) => { if (l.valAccuracy !== undefined) valAcc = l.valAccuracy; },
+    },
+  });
+  model.eval();
+  if (!o.quiet) ctx.log(`  ${spec.label}: ${spec.epochs} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s, validation accuracy ${(valAcc * 100).toFixed(2)}%`);
+}
+
+const TEACHER = 'teacher (float32)';
+const STUDENT = 'student (distilled)';
+const PRUNED = 'pruned (gradual)';
+const STRUCTURED = 'structured (neurons)';
+const FOLDED = 'fold BatchNorm';
+const INT8 = 'int8 (static)';
+const FASTEST = 'fastest kernels';
+
+/** The last float32 student of the pipeline. */
 function latestFloat(ctx: DemoContext): nn.Sequential | undefined {
-  return ctx.models.get('fold BatchNorm') ?? ctx.models.get('pruned (gradual)') ?? ctx.models.get('student (distilled)');
+  return ctx.models.get(FOLDED) ?? ctx.models.get(STRUCTURED) ?? ctx.models.get(PRUNED) ?? ctx.models.get(STUDENT);
 }
 
-function linearWeights(model: nn.Sequential): nn.Parameter[] {
-  return model.layers.filter((l): l is nn.Linear => l instanceof nn.Linear).map((l) => l.weight);
+function calibrationRows(ctx: DemoContext): Tensor {
+  return sliceRows(ctx.train.x, 0, Math.min(ctx.train.x.shape[0], ctx.opts.calibration));
 }
 
-/** The pipeline, in order. Later stages (structured pruning, BN folding, int8, sparse kernels) slot in here. */
+/**
+ * The fastest float32 form of a model for inference: BatchNorm1d folded into the Linear before
+ * it, ReLU fused into the GEMM (DenseLinear), so every Linear is one native sgemm call. Same
+ * outputs up to float rounding; used as the teacher's latency baseline.
+ */
+export function fusedFloat(model: nn.Sequential): nn.Sequential {
+  const layers: nn.Module[] = [];
+  const src = model.layers;
+  for (let i = 0; i < src.length; i++) {
+    const layer = src[i];
+    if (!(layer instanceof nn.Linear)) { layers.push(layer); continue; }
+    const l = src[i + 1] instanceof nn.BatchNorm1d ? nn.foldBatchNorm(layer, src[++i] as nn.BatchNorm1d) : layer;
+    const relu = src[i + 1] instanceof nn.ReLU;
+    if (relu) i++;
+    layers.push(DenseLinear.fromLinear(l, { relu }));
+  }
+  return new nn.Sequential(...layers).eval();
+}
+
+/** The pipeline, in order. */
 export const STAGES: Stage[] = [
   {
-    name: 'teacher (float32)',
+    name: TEACHER,
     run(ctx) {
+      if (ctx.opts.teacher !== undefined) {
+        const model = loadModel(ctx.opts.teacher);
+        const ls = linears(model);
+        if (ls.length === 0 || ls[0].inFeatures !== ctx.features || ls[ls.length - 1].outFeatures !== ctx.classes) {
+          throw new UsageError(`--teacher: ${ctx.opts.teacher} is not a model with ${ctx.features} inputs and ${ctx.classes} outputs`);
+        }
+        if (!ctx.opts.quiet) ctx.log(`  teacher: loaded from ${ctx.opts.teacher}`);
+        return model;
+      }
       const model = mlp(ctx, ctx.opts.teacherHidden, ctx.opts.batchnorm);
-      trainWithOneCycle(ctx, model, ctx.opts.epochs, 'teacher');
+      train(ctx, model, { label: 'teacher', epochs: ctx.opts.epochs, schedule: 'onecycle', weightDecay: 1e-4 });
       return model;
     },
   },
   {
-    name: 'student (distilled)',
+    name: STUDENT,
     run(ctx) {
-      const teacher = ctx.models.get('teacher (float32)');
-      if (!teacher) return { skipped: 'no teacher' };
+      const lossFn = distillLoss(ctx);
+      if (!lossFn) return { skipped: 'no teacher' };
       const student = mlp(ctx, ctx.opts.studentHidden, ctx.opts.batchnorm);
-      trainWithOneCycle(ctx, student, ctx.opts.studentEpochs, 'student', distillLoss(ctx, teacher));
+      train(ctx, student, { label: 'student', epochs: ctx.opts.studentEpochs, schedule: 'onecycle', weightDecay: 1e-4, lossFn });
       return student;
     },
   },
   {
-    name: 'pruned (gradual)',
+    name: PRUNED,
     run(ctx) {
-      const student = ctx.models.get('student (distilled)');
+      const student = ctx.models.get(STUDENT);
       if (!student) return { skipped: 'no student' };
       if (ctx.opts.sparsity === 0) return { skipped: '--sparsity 0' };
-      const model = loadModel(saveModel(student)).train();
-      const weights = linearWeights(model);
-      const steps = Math.ceil(ctx.train.x.shape[0] / ctx.opts.batchSize) * ctx.opts.pruneEpochs;
+      const model = clone(student);
+      const weights = linears(model).map((l) => l.weight);
+      const steps = (Math.floor(ctx.train.x.shape[0] / ctx.opts.batchSize) || 1) * ctx.opts.pruneEpochs;
+      // Reach the target after 70% of the steps; the rest fine-tunes at the final sparsity (tfmot's recipe).
       const endStep = Math.max(1, Math.floor(steps * 0.7));
       const schedule = new PolynomialDecay({ initialSparsity: 0, finalSparsity: ctx.opts.sparsity, beginStep: 0, endStep, frequency: Math.max(1, Math.floor(endStep / 20)) });
       let masks: Uint8Array[] | null = null;
-      let step = 0;
-      const applyMasks = () => {
-        if (masks) weights.forEach((w, i) => { const m = (masks as Uint8Array[])[i]; for (let j = 0; j < m.length; j++) if (!m[j]) w.data[j] = 0; });
-      };
       const prune = (amount: number) => {
-        masks = globalUnstructured(weights.map((w) => w.data), { amount });
-        applyMasks();
+        masks = globalMasks(weights, amount);
+        applyMasks(weights, masks);
       };
-      const opt = new AdamW(model.parameters(), { lr: ctx.opts.lr, weightDecay: 0 });
-      const teacher = ctx.models.get('teacher (float32)');
-      const base = fitOptions(ctx, 'pruned');
-      const t0 = performance.now();
-      nn.fit(model, {
-        ...base, x: ctx.train.x, y: ctx.train.y, epochs: ctx.opts.pruneEpochs, optimizer: opt,
-        lossFn: teacher ? distillLoss(ctx, teacher) : undefined,
-        callbacks: {
-          ...base.callbacks,
-          onBatchEnd: () => {
-            const d = schedule.call(step++);
-            if (d.shouldPrune && d.sparsity > 0) prune(d.sparsity);
-            else applyMasks();
-          },
+      train(ctx, model, {
+        label: 'pruning', epochs: ctx.opts.pruneEpochs, schedule: 'cosine', weightDecay: 0, lossFn: distillLoss(ctx),
+        afterStep: (step) => {
+          const d = schedule.call(step);
+          if (d.shouldPrune && d.sparsity > 0) prune(d.sparsity);
+          else applyMasks(weights, masks);
         },
       });
       prune(ctx.opts.sparsity);
-      if (!ctx.opts.quiet) {
-        ctx.log(`  pruned: ${ctx.opts.pruneEpochs} epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s to ${(ctx.opts.sparsity * 100).toFixed(0)}% sparsity, validation accuracy ${(nn.accuracy(model.predict(ctx.validation.x), ctx.validation.y) * 100).toFixed(2)}%`);
-      }
-      return model.eval();
+      if (!ctx.opts.quiet) ctx.log(`  pruned to ${(zeroFraction(weights) * 100).toFixed(1)}% zero Linear weights (global magnitude, PolynomialDecay)`);
+      return model;
     },
   },
-  { name: 'structured (neurons)', run: () => ({ skipped: 'pending: needs prune.neurons' }) },
   {
-    name: 'fold BatchNorm',
+    name: STRUCTURED,
     run(ctx) {
-      const src = ctx.models.get('pruned (gradual)') ?? ctx.models.get('student (distilled)');
+      const src = ctx.models.get(PRUNED) ?? ctx.models.get(STUDENT);
+      if (!src) return { skipped: 'no student' };
+      if (ctx.opts.neurons === 0) return { skipped: '--neurons 0' };
+      const model = clone(src);
+      const before = linears(model).map((l) => l.outFeatures);
+      const calibration = calibrationRows(ctx);
+      const shapes: string[] = [];
+      // Every hidden Linear loses its least important neurons (and the next Linear the matching inputs).
+      for (let i = 0; i < model.layers.length; i++) {
+        const l = model.layers[i];
+        if (!(l instanceof nn.Linear) || l === linears(model).at(-1)) continue;
+        const r = neurons(model, i, { amount: ctx.opts.neurons, importance: ctx.opts.importance, calibration });
+        shapes.push(`${l.outFeatures} -> ${r.kept.length}`);
+      }
+      const weights = linears(model).map((l) => l.weight);
+      let masks: Uint8Array[] | null = null;
+      if (ctx.opts.sparsity > 0) {
+        // Back to the target sparsity on the smaller matrices, then fine-tune with the masks fixed.
+        masks = globalMasks(weights, ctx.opts.sparsity);
+        applyMasks(weights, masks);
+      }
+      const msg = `removed neurons by ${ctx.opts.importance} (hidden ${shapes.join(', ')}; student ${before.join('-')} -> ${linears(model).map((l) => l.outFeatures).join('-')})`;
+      ctx.notes.push(`- ${STRUCTURED}: ${msg}`);
+      if (!ctx.opts.quiet) ctx.log(`  ${msg}`);
+      if (ctx.opts.finetuneEpochs > 0) {
+        train(ctx, model, {
+          label: 'fine-tuning', epochs: ctx.opts.finetuneEpochs, schedule: 'cosine', weightDecay: 0, lossFn: distillLoss(ctx),
+          afterStep: () => applyMasks(weights, masks),
+        });
+      }
+      applyMasks(weights, masks);
+      return model;
+    },
+  },
+  {
+    name: FOLDED,
+    run(ctx) {
+      const src = ctx.models.get(STRUCTURED) ?? ctx.models.get(PRUNED) ?? ctx.models.get(STUDENT);
       if (!src) return { skipped: 'no student' };
       if (!src.layers.some((l) => l instanceof nn.BatchNorm1d)) return { skipped: 'no BatchNorm1d (--no-batchnorm)' };
       const layers: nn.Module[] = [];
@@ -244,80 +368,75 @@ export const STAGES: Stage[] = [
           layers.push(l);
         }
       }
-      return new nn.Sequential(...layers).eval();
+      return new nn.Sequential(...layers);
     },
   },
   {
-    name: 'int8 (static)',
+    name: INT8,
     run(ctx) {
       if (!ctx.opts.quantize) return { skipped: '--no-quantize' };
       const src = latestFloat(ctx);
       if (!src) return { skipped: 'no student' };
-      // Calibrate: observe the input of every Linear on training rows (PyTorch's default quint8 affine min-max).
-      const observers = new Map<number, quant.MinMaxObserver>();
-      src.layers.forEach((l, i) => { if (l instanceof nn.Linear) observers.set(i, new quant.MinMaxObserver({ dtype: 'uint8', qscheme: 'per_tensor_affine' })); });
-      const rows = Math.min(ctx.train.x.shape[0], CALIBRATION_ROWS);
-      for (let s = 0; s < rows; s += 256) {
-        let h = sliceRows(ctx.train.x, s, Math.min(rows, s + 256));
-        src.layers.forEach((l, i) => { observers.get(i)?.observe(h); h = l.forward(h); });
-      }
-      const layers: nn.Module[] = [];
-      for (let i = 0; i < src.layers.length; i++) {
-        const l = src.layers[i];
-        const obs = observers.get(i);
-        if (l instanceof nn.Linear && obs) {
-          const { scale, zeroPoint } = obs.calculateQParams() as { scale: number; zeroPoint: number };
-          const relu = src.layers[i + 1] instanceof nn.ReLU;
-          layers.push(nn.QuantizedLinear.fromFloat(l, { activationScale: scale, activationZeroPoint: zeroPoint, perChannel: true, relu }));
-          if (relu) i++;
-        } else {
-          layers.push(l);
-        }
-      }
-      return new nn.Sequential(...layers).eval();
+      const cal = calibrationRows(ctx);
+      const batches: Tensor[] = [];
+      for (let s = 0; s < cal.shape[0]; s += 256) batches.push(sliceRows(cal, s, Math.min(cal.shape[0], s + 256)));
+      // PyTorch's defaults: min-max observers on the inputs (quint8 affine), symmetric per-channel int8 weights.
+      return quant.quantizeStatic(src, batches, { perChannel: true });
     },
   },
   {
-    name: 'fastest kernels',
+    name: FASTEST,
     run(ctx) {
       const float = latestFloat(ctx);
       if (!float) return { skipped: 'no student' };
-      const int8 = ctx.models.get('int8 (static)');
+      const int8 = ctx.models.get(INT8);
       const int8Layers = int8 ? int8.layers.filter((l) => l instanceof nn.QuantizedLinear) : [];
       const layers: nn.Module[] = [];
       const choices: string[] = [];
       let q = 0;
+      // Each layer is timed on its real inputs: test rows run through the float layers before it.
+      let h1 = sliceRows(ctx.test.x, 0, 1), h64 = sliceRows(ctx.test.x, 0, 64);
       for (let i = 0; i < float.layers.length; i++) {
         const l = float.layers[i];
-        if (!(l instanceof nn.Linear)) { layers.push(l); continue; }
+        if (!(l instanceof nn.Linear)) {
+          layers.push(l);
+          h1 = l.forward(h1); h64 = l.forward(h64);
+          continue;
+        }
         const relu = float.layers[i + 1] instanceof nn.ReLU;
-        // [name, layers replacing Linear (+ ReLU)]
-        const candidates: Array<[string, nn.Module[]]> = [
-          ['dense f32', relu ? [l, new nn.ReLU()] : [l]],
-          ['CSR f32', [CsrLinear.fromLinear(l, { int8: false, relu })]],
+        // [name, layer, eligible]: with int8 on, only int8 forms may be chosen (the float ones are timed for the record).
+        const candidates: Array<[string, nn.Module, boolean]> = [
+          ['dense f32', DenseLinear.fromLinear(l, { relu }), !ctx.opts.quantize],
+          ['CSR f32', CsrLinear.fromLinear(l, { int8: false, relu }), !ctx.opts.quantize],
         ];
-        if (ctx.opts.quantize) candidates.push(['CSR int8', [CsrLinear.fromLinear(l, { int8: true, relu })]]);
         const dq = int8Layers[q++];
-        if (dq) candidates.push(['dense int8', [dq]]);
-        // Time every candidate at batch 1 and 64; keep the one whose worst ratio to the best time of
-        // each batch size is smallest (so neither batch size is sacrificed to the other).
-        const times = candidates.map((c) => {
-          const run = (x: Tensor) => c[1].reduce((h, m) => m.forward(h), x);
-          return [measureLatency(run, 1, l.inFeatures, { budgetMs: 80 }), measureLatency(run, 64, l.inFeatures, { budgetMs: 80 })];
-        });
-        const best1 = Math.min(...times.map((t) => t[0])), best64 = Math.min(...times.map((t) => t[1]));
-        let best = candidates[0], bestScore = Infinity;
-        candidates.forEach((c, k) => {
-          const score = Math.max(times[k][0] / best1, times[k][1] / best64);
-          if (score < bestScore) { best = c; bestScore = score; }
-        });
-        layers.push(...best[1]);
-        choices.push(`${l.outFeatures}x${l.inFeatures}: ${best[0]}`);
-        if (relu) i++;
+        if (ctx.opts.quantize) {
+          if (dq) candidates.push(['dense int8', dq, true]);
+          candidates.push(['CSR int8', CsrLinear.fromLinear(l, { int8: true, relu }), true]);
+        }
+        const runs = candidates.map((c) => (x: Tensor) => c[1].forward(x));
+        const t1 = measureInterleaved(runs, h1, { budgetMs: 150 });
+        const t64 = measureInterleaved(runs, h64, { budgetMs: 150 });
+        const eligible = candidates.map((c, k) => k).filter((k) => candidates[k][2]);
+        const best1 = Math.min(...eligible.map((k) => t1[k])), best64 = Math.min(...eligible.map((k) => t64[k]));
+        // Keep the form whose worse ratio to the best time of each batch size is smallest.
+        let best = eligible[0], bestScore = Infinity;
+        for (const k of eligible) {
+          const score = Math.max(t1[k] / best1, t64[k] / best64);
+          if (score < bestScore) { best = k; bestScore = score; }
+        }
+        layers.push(candidates[best][1]);
+        const timing = candidates.map((c, k) => `${c[0]} ${(t1[k] * 1000).toFixed(1)}/${(t64[k] * 1000).toFixed(1)} us`).join(', ');
+        choices.push(`${l.outFeatures}x${l.inFeatures} (${(100 * (1 - zeroFraction([l.weight]))).toFixed(1)}% non-zero): ${candidates[best][0]} [b1/b64: ${timing}]`);
+        h1 = l.forward(h1); h64 = l.forward(h64);
+        if (relu) {
+          i++;
+          h1 = float.layers[i].forward(h1); h64 = float.layers[i].forward(h64);
+        }
       }
-      if (!ctx.opts.quiet) ctx.log(`  fastest kernels: ${choices.join(', ')}`);
-      ctx.notes.push(`- fastest kernels per layer: ${choices.join(', ')}`);
-      return new nn.Sequential(...layers).eval();
+      if (!ctx.opts.quiet) for (const c of choices) ctx.log(`  ${c}`);
+      ctx.notes.push(...choices.map((c) => `- ${FASTEST}: ${c}`));
+      return new nn.Sequential(...layers);
     },
   },
 ];
@@ -331,22 +450,29 @@ export function resolveDemoOptions(p: Parsed): DemoOptions {
   const o = p.options;
   const mnist = o.data !== undefined;
   if (o.verbose && o.quiet) throw new UsageError('--verbose and --quiet exclude each other');
-  const epochs = pick(o.epochs, mnist ? 10 : 40);
+  const lr = pick(o.lr, mnist ? 0.002 : 0.01);
   return {
     data: o.data as string | undefined,
     out: o.out as string,
+    teacher: o.teacher as string | undefined,
     teacherHidden: pick(o['teacher-hidden'], mnist ? [512, 256] : [128, 64]),
-    studentHidden: pick(o['student-hidden'], mnist ? [256] : [64]),
-    epochs,
-    studentEpochs: pick(o['student-epochs'], epochs),
-    pruneEpochs: pick(o['prune-epochs'], mnist ? 5 : 40),
+    studentHidden: pick(o['student-hidden'], mnist ? [384] : [96]),
+    epochs: pick(o.epochs, mnist ? 10 : 40),
+    studentEpochs: pick(o['student-epochs'], mnist ? 12 : 60),
+    pruneEpochs: pick(o['prune-epochs'], mnist ? 6 : 60),
+    finetuneEpochs: pick(o['finetune-epochs'], mnist ? 3 : 30),
     batchSize: pick(o['batch-size'], mnist ? 128 : 32),
-    lr: pick(o.lr, mnist ? 0.002 : 0.01),
+    lr,
+    finetuneLr: pick(o['finetune-lr'], lr / 2),
     temperature: o.temperature as number,
     alpha: o.alpha as number,
     sparsity: o.sparsity as number,
+    neurons: pick(o.neurons, mnist ? 0.33 : 0.25),
+    importance: o.importance as NeuronImportance,
+    calibration: o.calibration as number,
     quantize: o.quantize as boolean,
     batchnorm: o.batchnorm as boolean,
+    latencyMs: o['latency-ms'] as number,
     seed: o.seed as number,
     verbose: o.verbose === true,
     quiet: o.quiet === true,
@@ -364,6 +490,65 @@ function loadData(opts: DemoOptions): { name: string; train: Dataset; validation
   return { name: `${path.basename(path.resolve(opts.data))} (${opts.data})`, train: parts.train, validation: parts.validation, test };
 }
 
+function fileName(stage: string): string {
+  return `${stage.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()}.safetensors`;
+}
+
+function sameBits(a: Tensor, b: Tensor): boolean {
+  return a.data.length === b.data.length && Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
+}
+
+/** What the final model is made of: its Linear-like layers, zero weights, int8 or not. */
+export interface ModelSummary {
+  linearLayers: number;
+  int8Layers: number;
+  weights: number;
+  zeroWeights: number;
+}
+
+/** Counts the weights (stored or implied zeros) of every Linear-like layer of a model. */
+export function summarize(model: nn.Sequential): ModelSummary {
+  const s: ModelSummary = { linearLayers: 0, int8Layers: 0, weights: 0, zeroWeights: 0 };
+  for (const l of model.layers) {
+    let n = 0, nz = 0, int8 = false;
+    if (l instanceof nn.Linear || l instanceof DenseLinear) {
+      const w = l instanceof nn.Linear ? l.weight.data : l.weight;
+      n = w.length;
+      for (const v of w) if (v !== 0) nz++;
+    } else if (l instanceof nn.QuantizedLinear || l instanceof nn.DynamicQuantizedLinear) {
+      n = l.weight.data.length;
+      for (const v of l.weight.data) if (v !== 0) nz++;
+      int8 = true;
+    } else if (l instanceof CsrLinear) {
+      n = l.inFeatures * l.outFeatures;
+      for (const v of l.weight.values) if (v !== 0) nz++;
+      int8 = l.int8;
+    } else {
+      continue;
+    }
+    s.linearLayers++;
+    if (int8) s.int8Layers++;
+    s.weights += n;
+    s.zeroWeights += n - nz;
+  }
+  return s;
+}
+
+interface Measured {
+  name: string;
+  model: nn.Sequential;
+  accuracy: number;
+  bytes: number;
+  file: string;
+}
+
+function rowsFor(measured: Measured[], lat1: number[], lat64: number[], teacherIndex: number): StageRow[] {
+  return measured.map((m, i) => ({
+    stage: m.name, accuracy: m.accuracy, params: countParams(m.model).nonzero, bytes: m.bytes, latency1: lat1[i], latency64: lat64[i],
+    speedup1: lat1[teacherIndex] / lat1[i], speedup64: lat64[teacherIndex] / lat64[i],
+  }));
+}
+
 /** Runs the demo pipeline; returns the stage rows. Writes report.md, chart.svg and the stage models into opts.out. */
 export function runDemo(p: Parsed, out: (line: string) => void, threads?: number): StageRow[] {
   const opts = resolveDemoOptions(p);
@@ -373,12 +558,16 @@ export function runDemo(p: Parsed, out: (line: string) => void, threads?: number
   const ctx: DemoContext = {
     opts, datasetName: data.name, train: data.train, validation: data.validation, test: data.test,
     features: data.train.x.shape[1], classes: Math.max(data.train.numClasses, data.test.numClasses),
-    models: new Map(), rows: [], notes: [], log: out, rng: new Rng(opts.seed),
+    models: new Map(), notes: [], log: out, rng: new Rng(opts.seed),
   };
   const info = cpuInfo();
+  const t0 = performance.now();
   out(`nnslim demo: ${ctx.datasetName}: ${ctx.train.x.shape[0]} train / ${ctx.validation.x.shape[0]} validation / ${ctx.test.x.shape[0]} test rows, ${ctx.features} features, ${ctx.classes} classes`);
   out(`CPU: ${info.arch}, ISA ${info.isa}, ${info.numThreads} threads, sgemm ${info.kernels.sgemm ?? '?'}; seed ${opts.seed}`);
   fs.mkdirSync(opts.out, { recursive: true });
+  const x1 = sliceRows(ctx.test.x, 0, 1), x64 = sliceRows(ctx.test.x, 0, 64);
+  const measured: Measured[] = [];
+  let teacherFast: nn.Sequential | null = null;
   let headerPrinted = false;
   for (const stage of STAGES) {
     const r = stage.run(ctx);
@@ -389,21 +578,25 @@ export function runDemo(p: Parsed, out: (line: string) => void, threads?: number
     }
     r.eval();
     ctx.models.set(stage.name, r);
-    const acc = nn.accuracy(r.predict(ctx.test.x), ctx.test.y);
-    const lat1 = measureLatency((x) => r.predict(x), 1, ctx.features);
-    const lat64 = measureLatency((x) => r.predict(x, { batchSize: 64 }), 64, ctx.features);
-    const { bytes, estimated } = modelBytes(r);
-    if (estimated) ctx.notes.push(`- ${stage.name}: bytes on disk estimated (a layer type has no io codec yet)`);
-    try {
-      const file = path.join(opts.out, `${stage.name.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()}.safetensors`);
-      saveModel(r, file);
-    } catch { /* layers without a codec: size estimated from the state dict */ }
-    const teacher = ctx.rows[0];
-    const row: StageRow = {
-      stage: estimated ? `${stage.name} ~` : stage.name, accuracy: acc, params: countParams(r).nonzero, bytes, latency1: lat1, latency64: lat64,
-      speedup1: teacher ? teacher.latency1 / lat1 : 1, speedup64: teacher ? teacher.latency64 / lat64 : 1,
-    };
-    ctx.rows.push(row);
+    const predictions = r.predict(ctx.test.x);
+    const accuracy = nn.accuracy(predictions, ctx.test.y);
+    // Bytes on disk: the size of the saved file; reloading it must give the same outputs bit for bit.
+    const file = path.join(opts.out, fileName(stage.name));
+    saveModel(r, file, { 'nnslim.stage': stage.name });
+    const bytes = fs.statSync(file).size;
+    if (!sameBits(loadModel(file).predict(ctx.test.x), predictions)) {
+      ctx.notes.push(`- ${stage.name}: the reloaded ${path.basename(file)} does NOT reproduce the outputs bit for bit`);
+      out(`  ${stage.name}: WARNING: reloaded model differs`);
+    }
+    if (stage.name === TEACHER) teacherFast = fusedFloat(r);
+    const m: Measured = { name: stage.name, model: r, accuracy, bytes, file };
+    measured.push(m);
+    // A first look: this stage against the teacher, interleaved (the final table re-measures all stages together).
+    const pair = [(x: Tensor) => (teacherFast as nn.Sequential).forward(x), (x: Tensor) => r.forward(x)];
+    const l1 = measureInterleaved(pair, x1, { budgetMs: 200 });
+    const l64 = measureInterleaved(pair, x64, { budgetMs: 200 });
+    const [row] = rowsFor([m], [l1[1]], [l64[1]], 0).map((rw) => ({ ...rw, speedup1: l1[0] / l1[1], speedup64: l64[0] / l64[1] }));
+    if (stage.name === TEACHER) Object.assign(row, { stage: `${TEACHER} *`, latency1: l1[0], latency64: l64[0], speedup1: 1, speedup64: 1 });
     if (!headerPrinted) {
       out('');
       out(tableHeader());
@@ -411,29 +604,79 @@ export function runDemo(p: Parsed, out: (line: string) => void, threads?: number
     }
     out(tableRow(row));
   }
-  writeReport(ctx);
+  if (!teacherFast || measured.length === 0) throw new Error('no teacher model');
+  // Final latencies: every stage interleaved round by round on the same inputs, medians.
+  const runs = [teacherFast, ...measured.map((m) => m.model)].map((model) => (x: Tensor) => model.forward(x));
+  const lat1 = measureInterleaved(runs, x1, { budgetMs: opts.latencyMs });
+  const lat64 = measureInterleaved(runs, x64, { budgetMs: opts.latencyMs });
+  const rows = rowsFor(measured, lat1.slice(1), lat64.slice(1), 0).map((r) => ({ ...r, speedup1: lat1[0] / r.latency1, speedup64: lat64[0] / r.latency64 }));
+  rows[0] = { ...rows[0], stage: `${TEACHER} *`, latency1: lat1[0], latency64: lat64[0], speedup1: 1, speedup64: 1 };
   out('');
-  out(`Report: ${path.join(opts.out, 'report.md')} and ${path.join(opts.out, 'chart.svg')}`);
-  return ctx.rows;
+  out('Final table (latency: all stages interleaved round by round, medians):');
+  out(tableHeader());
+  for (const r of rows) out(tableRow(r));
+  const checks = acceptance(ctx, measured, rows);
+  out('');
+  out('* the teacher\'s latency is that of its fastest float32 form (BatchNorm folded, bias and ReLU fused into nnslim\'s sgemm; same outputs).');
+  for (const c of checks) out(c);
+  writeReport(ctx, rows, checks, (performance.now() - t0) / 1000);
+  out('');
+  out(`Report: ${path.join(opts.out, 'report.md')} and ${path.join(opts.out, 'chart.svg')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  return rows;
 }
 
-function writeReport(ctx: DemoContext): void {
+/** The issue's targets for the final model against the teacher, checked on this run's figures. */
+function acceptance(ctx: DemoContext, measured: Measured[], rows: StageRow[]): string[] {
+  const last = measured.length - 1;
+  const final = measured[last], teacher = rows[0], f = rows[last];
+  const student = ctx.models.get(STUDENT);
+  const s = summarize(final.model);
+  const studentWeights = student ? summarize(student).weights : s.weights;
+  const zero = s.zeroWeights / Math.max(1, s.weights);
+  const vsStudent = 1 - (s.weights - s.zeroWeights) / Math.max(1, studentWeights);
+  const gap = (teacher.accuracy - f.accuracy) * 100;
+  const mark = (ok: boolean) => (ok ? 'yes' : 'NO ');
+  return [
+    `Final model (${final.name}) against the teacher (targets of issue 6):`,
+    `  [${mark(teacher.accuracy >= 0.89)}] teacher test accuracy ${(teacher.accuracy * 100).toFixed(2)}% (>= 89%)`,
+    `  [${mark(zero >= 0.9)}] ${(zero * 100).toFixed(1)}% of its ${s.weights.toLocaleString('en-US')} Linear weights are zero (>= 90%); ${(vsStudent * 100).toFixed(1)}% fewer non-zero weights than the dense student's ${studentWeights.toLocaleString('en-US')}`,
+    `  [${mark(s.linearLayers > 0 && s.int8Layers === s.linearLayers)}] int8: ${s.int8Layers} of ${s.linearLayers} Linear layers`,
+    `  [${mark(gap <= 1.5)}] test accuracy ${(f.accuracy * 100).toFixed(2)}%, ${gap.toFixed(2)} points below the teacher (<= 1.5)`,
+    `  [${mark(teacher.bytes / f.bytes >= 10)}] ${(teacher.bytes / f.bytes).toFixed(1)}x smaller on disk (${teacher.bytes.toLocaleString('en-US')} -> ${f.bytes.toLocaleString('en-US')} bytes; >= 10x)`,
+    `  [${mark(f.speedup1 >= 5)}] ${f.speedup1.toFixed(2)}x lower latency at batch 1 (>= 5x)`,
+    `  [${mark(f.speedup64 >= 5)}] ${f.speedup64.toFixed(2)}x lower latency at batch 64 (>= 5x)`,
+    `  [yes] every stage saved to ${ctx.opts.out} and reloaded with bit-identical test outputs${ctx.notes.some((n) => n.includes('does NOT')) ? ' (EXCEPT the stages noted in report.md)' : ''}`,
+  ].map((l) => (l.includes('EXCEPT') ? l.replace('[yes]', '[NO ]') : l));
+}
+
+function writeReport(ctx: DemoContext, rows: StageRow[], checks: string[], seconds: number): void {
   const o = ctx.opts;
+  const info = cpuInfo();
   const md = [
     '# nnslim compression report',
     '',
     `Data: ${ctx.datasetName}; ${ctx.train.x.shape[0]} train, ${ctx.validation.x.shape[0]} validation, ${ctx.test.x.shape[0]} test rows.`,
-    `Teacher MLP ${[ctx.features, ...o.teacherHidden, ctx.classes].join('-')}, student ${[ctx.features, ...o.studentHidden, ctx.classes].join('-')}; ` +
-      `epochs ${o.epochs}/${o.studentEpochs}/${o.pruneEpochs}, batch ${o.batchSize}, peak lr ${o.lr}, T ${o.temperature}, alpha ${o.alpha}, sparsity ${o.sparsity}, seed ${o.seed}.`,
-    `CPU: ${cpuInfo().isa}, ${cpuInfo().numThreads} threads. Latency: median of repeated runs of \`predict\` in this process; ` +
-      'params: non-zero weights and biases; bytes on disk: the stage model saved with io.saveModel.',
+    `Teacher MLP ${[ctx.features, ...o.teacherHidden, ctx.classes].join('-')}${o.teacher ? ` (loaded from ${o.teacher})` : ''}, student ${[ctx.features, ...o.studentHidden, ctx.classes].join('-')}; ` +
+      `epochs ${o.epochs}/${o.studentEpochs}/${o.pruneEpochs}/${o.finetuneEpochs} (teacher/student/pruning/after neuron removal), batch ${o.batchSize}, ` +
+      `peak lr ${o.lr}, fine-tuning lr ${o.finetuneLr}, T ${o.temperature}, alpha ${o.alpha}, sparsity ${o.sparsity}, neurons removed ${o.neurons} by ${o.importance}, ` +
+      `calibration ${o.calibration} rows, seed ${o.seed}. Run time ${seconds.toFixed(0)} s.`,
+    `CPU: ${info.arch}, ISA ${info.isa}, ${info.numThreads} threads. Latency: median per call of \`forward\` on the first 1 / 64 test rows, ` +
+      'all stages interleaved round by round in this process; the teacher (*) in its fastest float32 form (BatchNorm folded, bias and ReLU fused into ' +
+      'nnslim\'s sgemm, same outputs). Params: non-zero weights and biases. Bytes on disk: size of the stage\'s .safetensors file written by io.saveModel ' +
+      '(reloaded with bit-identical outputs).',
     '',
-    markdownTable(ctx.rows),
+    markdownTable(rows),
     '',
     '![accuracy vs size; latency per stage](chart.svg)',
+    '',
+    '```',
+    ...checks,
+    '```',
     '',
     ...(ctx.notes.length ? ['Notes:', '', ...ctx.notes, ''] : []),
   ].join('\n');
   writeFileAtomic(path.join(o.out, 'report.md'), Buffer.from(md, 'utf8'));
-  writeFileAtomic(path.join(o.out, 'chart.svg'), Buffer.from(chartSvg(ctx.rows, `nnslim: ${ctx.datasetName}`), 'utf8'));
+  writeFileAtomic(path.join(o.out, 'chart.svg'), Buffer.from(chartSvg(rows, `nnslim: ${ctx.datasetName}`), 'utf8'));
 }
+
+

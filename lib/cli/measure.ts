@@ -1,6 +1,4 @@
-import { saveModel } from '../io/model';
 import { Sequential } from '../nn/sequential';
-import { Rng } from '../random';
 import { Tensor } from '../tensor';
 
 /** Median of the values (NaN for none). */
@@ -11,32 +9,43 @@ export function median(values: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** Options of {@link measureLatency}. */
-export interface LatencyOptions {
-  /** Runs at least this many timed repetitions. Default 15. */
-  minRuns?: number;
-  /** Stops after this many repetitions. Default 500. */
-  maxRuns?: number;
-  /** Time budget in ms once minRuns are done. Default 400. */
+/** Options of {@link measureInterleaved}. */
+export interface InterleavedOptions {
+  /** Time budget in ms once minRounds are done. Default 1000. */
   budgetMs?: number;
+  /** At least this many rounds. Default 15. */
+  minRounds?: number;
+  /** At most this many rounds. Default 1000. */
+  maxRounds?: number;
 }
 
 /**
- * Median wall time (ms) of `run(x)` on a fixed random batch of `batch` rows, after warm-up runs.
+ * Median wall time (ms) per call of each function on the same input, measured round-robin:
+ * every round times a short block of calls of each function in turn (the order rotates every
+ * round), so background load and clock changes hit all of them alike. Each function is warmed
+ * up first; a block repeats a fast function so that it lasts about 0.2 ms.
  */
-export function measureLatency(run: (x: Tensor) => unknown, batch: number, features: number, options: LatencyOptions = {}): number {
-  const { minRuns = 15, maxRuns = 500, budgetMs = 400 } = options;
-  const rng = new Rng(batch);
-  const x = new Tensor(Float32Array.from({ length: batch * features }, () => rng.random()), [batch, features]);
-  for (let i = 0; i < 3; i++) run(x);
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < maxRuns && (times.length < minRuns || performance.now() - start < budgetMs)) {
+export function measureInterleaved(fns: ReadonlyArray<(x: Tensor) => unknown>, x: Tensor, options: InterleavedOptions = {}): number[] {
+  const { budgetMs = 1000, minRounds = 15, maxRounds = 1000 } = options;
+  const reps = fns.map((f) => {
+    for (let i = 0; i < 3; i++) f(x);
     const t0 = performance.now();
-    run(x);
-    times.push(performance.now() - t0);
+    for (let i = 0; i < 3; i++) f(x);
+    const each = (performance.now() - t0) / 3;
+    return Math.max(1, Math.min(200, Math.round(0.2 / Math.max(each, 1e-4))));
+  });
+  const samples: number[][] = fns.map(() => []);
+  const start = performance.now();
+  for (let r = 0; r < maxRounds && (r < minRounds || performance.now() - start < budgetMs); r++) {
+    for (let j = 0; j < fns.length; j++) {
+      const k = (j + r) % fns.length;
+      const f = fns[k];
+      const t0 = performance.now();
+      for (let i = 0; i < reps[k]; i++) f(x);
+      samples[k].push((performance.now() - t0) / reps[k]);
+    }
   }
-  return median(times);
+  return samples.map(median);
 }
 
 /**
@@ -61,29 +70,4 @@ export function countParams(model: Sequential): { nonzero: number; total: number
     }
   }
   return { nonzero, total };
-}
-
-/**
- * Bytes of the model saved with io.saveModel; for layers without a registered codec, an estimate:
- * their state-dict tensors plus quantized weights (`weight.data`, scales, zero points) and CSR arrays.
- */
-export function modelBytes(model: Sequential): { bytes: number; estimated: boolean } {
-  try {
-    return { bytes: saveModel(model).length, estimated: false };
-  } catch {
-    let n = 0;
-    for (const layer of model.layers) {
-      const sd = new Sequential(layer).stateDict();
-      for (const t of Object.values(sd)) n += t.data.byteLength;
-      const w = (layer as { weight?: { data?: unknown; scales?: unknown; zeroPoints?: unknown } }).weight;
-      if (w && (w.data instanceof Int8Array || w.data instanceof Uint8Array)) {
-        n += w.data.byteLength;
-        for (const extra of [w.scales, w.zeroPoints]) if (ArrayBuffer.isView(extra)) n += extra.byteLength;
-        if (!ArrayBuffer.isView(w.scales)) n += 8;
-      }
-      const csr = (layer as { csr?: { rowPtr: Int32Array; colIdx: Int32Array; values: ArrayBufferView } }).csr;
-      if (csr) n += csr.rowPtr.byteLength + csr.colIdx.byteLength + csr.values.byteLength;
-    }
-    return { bytes: n, estimated: true };
-  }
 }

@@ -3,6 +3,6 @@
  */
 export { loadSafetensors, saveSafetensors, saveSafetensorsFile, MAX_HEADER_BYTES } from './safetensors';
 export type { SafetensorsDtype, TensorArray, TensorLike, LoadedTensor, Safetensors } from './safetensors';
-export { saveModel, loadModel, registerLayer, registeredLayers, ARCHITECTURE_KEY } from './model';
-export type { LayerCodec, LayerConfig } from './model';
+export { saveModel, loadModel, registerLayer, registeredLayers, ARCHITECTURE_KEY, DIGEST_KEY } from './model';
+export type { LayerCodec, LayerConfig, LoadModelOptions } from './model';
 export { formatError } from './format_error';

@@ -1,11 +1,17 @@
+import { createHash } from 'node:crypto';
 import { typeError, rangeError } from '../errors';
 import { Rng } from '../random';
 import { BatchNorm1d } from '../nn/batchnorm';
 import { Dropout, Flatten, GELU, ReLU } from '../nn/layers';
 import { Linear } from '../nn/linear';
+import { DynamicQuantizedLinear, QuantizedLinear } from '../nn/quantized_linear';
+import type { QuantizedLinearState } from '../nn/quantized_linear';
+import { QTensor } from '../quant/qtensor';
+import { SparseLinear } from '../nn/sparse_linear';
+import { CsrMatrix } from '../sparse';
 import { Module, Sequential, StateDict } from '../nn/sequential';
 import { formatError } from './format_error';
-import { LoadedTensor, Safetensors, loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors';
+import { LoadedTensor, Safetensors, TensorArray, loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors';
 
 /** JSON-serialisable configuration of a layer. */
 export type LayerConfig = Record<string, unknown>;
@@ -23,6 +29,13 @@ export interface LayerCodec {
   /** True when this codec handles the layer. */
   matches(layer: Module): boolean;
   config(layer: Module): LayerConfig;
+  /**
+   * For layers rebuilt entirely by `create` (inference-only layers whose stored form is not
+   * their `stateDict()`, e.g. int8 weights with qparams): the tensors to save. On loading, the
+   * rebuilt layer's `tensors()` must then have exactly the file's names, dtypes and shapes.
+   * Without it, the layer's `stateDict()` is saved and loaded back with `loadStateDict`.
+   */
+  tensors?(layer: Module): StateDict;
   /** Rebuilds the layer; throw on a config that does not fit the tensors. */
   create(config: LayerConfig, tensors: Record<string, LoadedTensor>): Module;
 }
@@ -48,8 +61,41 @@ export function registeredLayers(): string[] {
 
 /** Key of the architecture JSON in `__metadata__`. */
 export const ARCHITECTURE_KEY = 'nnslim.architecture';
+/** Key of the SHA-256 digest (hex) of the model's metadata and tensors in `__metadata__`. */
+export const DIGEST_KEY = 'nnslim.sha256';
 const FORMAT = 'nnslim.sequential';
-const VERSION = 1;
+const VERSION = 2;
+
+function leBytes(a: TensorArray): Uint8Array {
+  const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  if (a.BYTES_PER_ELEMENT === 1 || new Uint8Array(Uint16Array.of(1).buffer)[0] === 1) return b;
+  const out = new Uint8Array(b.length);
+  for (let i = 0; i < b.length; i += 4) for (let j = 0; j < 4; j++) out[i + j] = b[i + 3 - j];
+  return out;
+}
+
+/**
+ * SHA-256 over every metadata entry but the digest and every tensor (name, dtype, shape and
+ * little-endian bytes), in sorted order: any change to a saved model's content changes it.
+ */
+function modelDigest(tensors: Record<string, { data: TensorArray; shape: readonly number[] }>, metadata: Record<string, string>): string {
+  const h = createHash('sha256');
+  const field = (s: string) => { h.update(`${Buffer.byteLength(s, 'utf8')}:`); h.update(s, 'utf8'); };
+  for (const k of Object.keys(metadata).sort()) {
+    if (k === DIGEST_KEY) continue;
+    field(k);
+    field(metadata[k]);
+  }
+  for (const name of Object.keys(tensors).sort()) {
+    const t = tensors[name];
+    field(name);
+    field(`${t.data.constructor.name}[${t.shape.join(',')}]`);
+    const b = leBytes(t.data);
+    h.update(`${b.length}:`);
+    h.update(b);
+  }
+  return h.digest('hex');
+}
 
 function posInt(cfg: LayerConfig, key: string, type: string): number {
   const v = cfg[key];
@@ -110,6 +156,109 @@ registerLayer({
   },
 });
 
+type AnyQuantizedLinear = QuantizedLinear | DynamicQuantizedLinear;
+
+/** Plain int8 weights + their qparams + bias: the stored form of both quantized Linear layers. */
+function quantizedTensors(l: AnyQuantizedLinear): StateDict {
+  const w = l.weight;
+  const perChannel = w.qscheme === 'per_channel_affine';
+  const sd: StateDict = {
+    weight: { data: w.data.slice(), shape: [l.outFeatures, l.inFeatures] },
+    weight_scale: perChannel ? { data: (w.scales as Float32Array).slice(), shape: [l.outFeatures] } : { data: Float32Array.of(w.scale as number), shape: [1] },
+    weight_zero_point: perChannel ? { data: (w.zeroPoints as Int32Array).slice(), shape: [l.outFeatures] } : { data: Int32Array.of(w.zeroPoint as number), shape: [1] },
+  };
+  if (l.bias) sd.bias = { data: l.bias.slice(), shape: [l.outFeatures] };
+  return sd;
+}
+
+function quantizedState(type: string, cfg: LayerConfig, t: Record<string, LoadedTensor>): QuantizedLinearState {
+  const inF = posInt(cfg, 'inFeatures', type);
+  const outF = posInt(cfg, 'outFeatures', type);
+  if (typeof cfg.bias !== 'boolean' || typeof cfg.perChannel !== 'boolean') throw new Error(`${type}.bias and perChannel must be booleans`);
+  const q = cfg.perChannel ? outF : 1;
+  const w = t.weight, s = t.weight_scale, z = t.weight_zero_point;
+  if (!shapeIs(w, [outF, inF]) || !(w.data instanceof Int8Array)) throw new Error(`${type} weight must be I8 of shape [${outF}, ${inF}]`);
+  if (!shapeIs(s, [q]) || !(s.data instanceof Float32Array)) throw new Error(`${type} weight_scale must be F32 of shape [${q}]`);
+  if (!shapeIs(z, [q]) || !(z.data instanceof Int32Array)) throw new Error(`${type} weight_zero_point must be I32 of shape [${q}]`);
+  if (cfg.bias && (!shapeIs(t.bias, [outF]) || !(t.bias.data instanceof Float32Array))) throw new Error(`${type} bias must be F32 of shape [${outF}]`);
+  const data = w.data.slice();
+  // The QTensor constructor checks the qparams (finite positive scales, zero points in range).
+  const weight = cfg.perChannel
+    ? new QTensor({ data, shape: [outF, inF], scales: s.data.slice(), zeroPoints: z.data.slice(), axis: 0 })
+    : new QTensor({ data, shape: [outF, inF], scale: s.data[0], zeroPoint: z.data[0] });
+  return { weight, bias: cfg.bias ? (t.bias.data as Float32Array).slice() : null };
+}
+
+function quantizedConfig(l: AnyQuantizedLinear): LayerConfig {
+  return { inFeatures: l.inFeatures, outFeatures: l.outFeatures, bias: l.bias !== null, perChannel: l.weight.qscheme === 'per_channel_affine' };
+}
+
+registerLayer({
+  type: 'QuantizedLinear',
+  matches: (l) => l instanceof QuantizedLinear,
+  config: (l) => {
+    const q = l as QuantizedLinear;
+    const out = q.outputDtype === 'float32' ? {} : { outputScale: q.outputScale, outputZeroPoint: q.outputZeroPoint };
+    return { ...quantizedConfig(q), activationScale: q.activationScale, activationZeroPoint: q.activationZeroPoint, activationDtype: q.activationDtype, outputDtype: q.outputDtype, ...out, relu: q.relu };
+  },
+  tensors: (l) => quantizedTensors(l as QuantizedLinear),
+  create: (cfg, t) => {
+    const state = quantizedState('QuantizedLinear', cfg, t);
+    const { activationScale, activationZeroPoint, activationDtype, outputDtype, outputScale, outputZeroPoint, relu } = cfg;
+    // fromState validates the types and ranges of these (a RangeError / TypeError becomes a format error).
+    return QuantizedLinear.fromState(state, { activationScale, activationZeroPoint, activationDtype, outputDtype, outputScale, outputZeroPoint, relu } as Parameters<typeof QuantizedLinear.fromState>[1]);
+  },
+});
+
+registerLayer({
+  type: 'DynamicQuantizedLinear',
+  matches: (l) => l instanceof DynamicQuantizedLinear,
+  config: (l) => {
+    const q = l as DynamicQuantizedLinear;
+    return { ...quantizedConfig(q), reduceRange: q.reduceRange, activationGranularity: q.activationGranularity };
+  },
+  tensors: (l) => quantizedTensors(l as DynamicQuantizedLinear),
+  create: (cfg, t) => {
+    const state = quantizedState('DynamicQuantizedLinear', cfg, t);
+    const { reduceRange, activationGranularity } = cfg;
+    return DynamicQuantizedLinear.fromState(state, { reduceRange, activationGranularity } as Parameters<typeof DynamicQuantizedLinear.fromState>[1]);
+  },
+});
+
+registerLayer({
+  type: 'SparseLinear',
+  matches: (l) => l instanceof SparseLinear,
+  config: (l) => {
+    const sl = l as SparseLinear;
+    return { inFeatures: sl.inFeatures, outFeatures: sl.outFeatures, bias: sl.bias !== null, choice: sl.choice, timings: { ...sl.timings }, reason: sl.reason };
+  },
+  tensors: (l) => {
+    const sl = l as SparseLinear;
+    const c = sl.csr;
+    const sd: StateDict = {
+      row_ptr: { data: c.rowPtr.slice(), shape: [c.rowPtr.length] },
+      col_idx: { data: c.colIdx.slice(), shape: [c.colIdx.length] },
+      values: { data: c.values.slice(), shape: [c.values.length] },
+    };
+    if (sl.bias) sd.bias = { data: sl.bias.slice(), shape: [sl.outFeatures] };
+    return sd;
+  },
+  create: (cfg, t) => {
+    const inF = posInt(cfg, 'inFeatures', 'SparseLinear');
+    const outF = posInt(cfg, 'outFeatures', 'SparseLinear');
+    if (typeof cfg.bias !== 'boolean') throw new Error('SparseLinear.bias must be a boolean');
+    const [rowPtr, colIdx, values] = [t.row_ptr, t.col_idx, t.values];
+    if (!rowPtr || !(rowPtr.data instanceof Int32Array) || rowPtr.shape.length !== 1) throw new Error('SparseLinear row_ptr must be a 1-D I32 tensor');
+    if (!colIdx || !(colIdx.data instanceof Int32Array) || colIdx.shape.length !== 1) throw new Error('SparseLinear col_idx must be a 1-D I32 tensor');
+    if (!values || !(values.data instanceof Float32Array) || values.shape.length !== 1) throw new Error('SparseLinear values must be a 1-D F32 tensor');
+    if (cfg.bias && (!shapeIs(t.bias, [outF]) || !(t.bias.data instanceof Float32Array))) throw new Error(`SparseLinear bias must be F32 of shape [${outF}]`);
+    // The CsrMatrix constructor validates the structure (row pointers, column indices, lengths).
+    const csr = new CsrMatrix(outF, inF, rowPtr.data.slice(), colIdx.data.slice(), values.data.slice());
+    const bias = cfg.bias ? (t.bias.data as Float32Array).slice() : null;
+    return SparseLinear.fromState({ csr, bias, choice: cfg.choice, timings: cfg.timings, reason: cfg.reason } as Parameters<typeof SparseLinear.fromState>[0]);
+  },
+});
+
 function codecFor(layer: Module, index: number): LayerCodec {
   for (const codec of [...registry.values()].reverse()) if (codec.matches(layer)) return codec;
   const name = (layer as object).constructor?.name ?? 'unknown';
@@ -119,7 +268,10 @@ function codecFor(layer: Module, index: number): LayerCodec {
 /**
  * Serialises a {@link Sequential} model to safetensors bytes: the architecture (layer types
  * and configs) as JSON in `__metadata__['nnslim.architecture']`, tensors under their
- * `stateDict()` names (`0.weight`, `0.bias`, ...). With `file`, also writes the file.
+ * `stateDict()` names (`0.weight`, `0.bias`, ...; inference-only layers under their codec's
+ * names, e.g. int8 `weight` + `weight_scale` + `weight_zero_point`, or CSR `row_ptr`, `col_idx`,
+ * `values`), and a SHA-256 digest of all of it in `__metadata__['nnslim.sha256']`. With `file`,
+ * also writes the file.
  *
  * ```ts
  * io.saveModel(model, 'digits.safetensors');
@@ -129,29 +281,63 @@ function codecFor(layer: Module, index: number): LayerCodec {
 export function saveModel(model: Sequential, file?: string, metadata?: Record<string, string>): Uint8Array {
   if (!(model instanceof Sequential)) throw typeError('model', 'an nn.Sequential', model);
   if (file !== undefined && (typeof file !== 'string' || file.length === 0)) throw typeError('file', 'a file path', file);
+  const state: StateDict = {};
   const layers = model.layers.map((layer, i) => {
     const codec = codecFor(layer, i);
+    const own = codec.tensors ? codec.tensors(layer) : new Sequential(layer).stateDict();
+    for (const [name, t] of Object.entries(own)) state[`${i}.${codec.tensors ? name : name.slice(2)}`] = t;
     return { type: codec.type, config: codec.config(layer) };
   });
   const meta: Record<string, string> = { ...(metadata ?? {}) };
+  delete meta[DIGEST_KEY];
   meta[ARCHITECTURE_KEY] = JSON.stringify({ format: FORMAT, version: VERSION, layers });
-  const bytes = saveSafetensors(model.stateDict(), meta);
+  meta[DIGEST_KEY] = modelDigest(state, meta);
+  const bytes = saveSafetensors(state, meta);
   if (file !== undefined) writeFileAtomic(file, bytes);
   return bytes;
+}
+
+/** A stand-in for a layer rebuilt by its codec, so Sequential.loadStateDict skips it. */
+const REBUILT: Module = { forward: (x) => x, stateDict: () => ({}), loadStateDict: () => undefined };
+
+function sameTensors(a: Record<string, LoadedTensor>, b: StateDict): string | null {
+  const names = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const n of names) {
+    const x = a[n], y = b[n];
+    if (!x) return `missing tensor '${n}'`;
+    if (!y) return `unexpected tensor '${n}'`;
+    if (x.data.constructor !== y.data.constructor) return `tensor '${n}' is ${x.dtype}, expected ${y.data.constructor.name}`;
+    if (x.shape.length !== y.shape.length || x.shape.some((d, i) => d !== y.shape[i])) return `tensor '${n}' has shape [${x.shape.join(', ')}], expected [${y.shape.join(', ')}]`;
+  }
+  return null;
+}
+
+/** Options of {@link loadModel}. */
+export interface LoadModelOptions {
+  /** Check the content against the SHA-256 digest saveModel stores (default true); false reads hand-edited files. */
+  verifyDigest?: boolean;
 }
 
 /**
  * Rebuilds a model saved by {@link saveModel} from bytes or a path. The file is untrusted:
  * besides the safetensors checks, the architecture must name registered layer types whose
  * configs fit the tensors, and the tensor names, shapes and dtypes must be exactly the
- * model's; otherwise an Error with code 'ERR_NNSLIM_FORMAT'. The model comes back in
+ * model's, and the content must match its digest (so a flipped bit anywhere is an error, not
+ * a silently different model); otherwise an Error with code 'ERR_NNSLIM_FORMAT'. The model comes back in
  * evaluation mode.
  */
-export function loadModel(source: Uint8Array | string): Sequential {
+export function loadModel(source: Uint8Array | string, options?: LoadModelOptions): Sequential {
   const what = typeof source === 'string' ? source : 'model data';
+  const verify = options?.verifyDigest ?? true;
+  if (typeof verify !== 'boolean') throw typeError('options.verifyDigest', 'a boolean', verify);
   const st: Safetensors = loadSafetensors(source);
   const archText = st.metadata[ARCHITECTURE_KEY];
   if (archText === undefined) throw formatError(what, `no ${ARCHITECTURE_KEY} in __metadata__ (not saved by io.saveModel?)`);
+  if (verify) {
+    const digest = st.metadata[DIGEST_KEY];
+    if (digest === undefined) throw formatError(what, `no ${DIGEST_KEY} digest in __metadata__ (not saved by io.saveModel, or edited)`);
+    if (digest !== modelDigest(st.tensors, st.metadata)) throw formatError(what, `content does not match its ${DIGEST_KEY} digest (file corrupt or modified)`);
+  }
   let arch: unknown;
   try {
     arch = JSON.parse(archText);
@@ -162,6 +348,7 @@ export function loadModel(source: Uint8Array | string): Sequential {
   if (a === null || typeof a !== 'object' || a.format !== FORMAT) throw formatError(what, `${ARCHITECTURE_KEY} is not an ${FORMAT} description`);
   if (a.version !== VERSION) throw formatError(what, `unsupported ${FORMAT} version ${JSON.stringify(a.version)} (this nnslim reads ${VERSION})`);
   if (!Array.isArray(a.layers) || a.layers.length > 100000) throw formatError(what, 'architecture has no valid layers array');
+  const rebuilt = new Set<number>();
   const layers: Module[] = a.layers.map((entry: unknown, i: number) => {
     const e = entry as { type?: unknown; config?: unknown };
     if (e === null || typeof e !== 'object' || typeof e.type !== 'string') throw formatError(what, `layer ${i} has no type`);
@@ -172,19 +359,29 @@ export function loadModel(source: Uint8Array | string): Sequential {
     const own: Record<string, LoadedTensor> = Object.create(null);
     const prefix = `${i}.`;
     for (const [name, t] of Object.entries(st.tensors)) if (name.startsWith(prefix)) own[name.slice(prefix.length)] = t;
+    let layer: Module;
     try {
-      return codec.create(cfg as LayerConfig, own);
+      layer = codec.create(cfg as LayerConfig, own);
     } catch (err) {
       throw formatError(what, `layer ${i} (${e.type}): ${(err as Error).message}`);
     }
+    if (codec.tensors) {
+      const problem = sameTensors(own, codec.tensors(layer));
+      if (problem) throw formatError(what, `layer ${i} (${e.type}): ${problem}`);
+      rebuilt.add(i);
+    }
+    return layer;
   });
-  const model = new Sequential(...layers);
   const state: StateDict = {};
-  for (const [name, t] of Object.entries(st.tensors)) state[name] = { data: t.data, shape: t.shape };
+  for (const [name, t] of Object.entries(st.tensors)) {
+    const dot = name.indexOf('.');
+    if (dot > 0 && rebuilt.has(Number(name.slice(0, dot))) && String(Number(name.slice(0, dot))) === name.slice(0, dot)) continue;
+    state[name] = { data: t.data, shape: t.shape };
+  }
   try {
-    model.loadStateDict(state);
+    new Sequential(...layers.map((l, i) => (rebuilt.has(i) ? REBUILT : l))).loadStateDict(state);
   } catch (err) {
     throw formatError(what, `tensors do not fit the architecture: ${(err as Error).message}`);
   }
-  return model.eval();
+  return new Sequential(...layers).eval();
 }

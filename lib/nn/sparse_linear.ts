@@ -39,6 +39,17 @@ function medianMs(fn: () => void, budgetMs: number): number {
   return samples[samples.length >> 1];
 }
 
+/** The stored form of a {@link SparseLinear} (what io.saveModel writes), for {@link SparseLinear.fromState}. */
+export interface SparseLinearState {
+  /** The weights [outFeatures, inFeatures] in CSR form. */
+  csr: CsrMatrix;
+  bias: Float32Array | null;
+  /** The kernel to use (not re-timed). */
+  choice: 'sparse' | 'dense';
+  timings: SparseLinearTimings;
+  reason?: string;
+}
+
 /**
  * An inference-only Linear layer with pruned weights that runs whichever kernel is faster on
  * its real shape: the CSR sparse kernel or the dense float32 GEMM on the pruned weights. Both
@@ -67,7 +78,20 @@ export class SparseLinear implements Module {
   private readonly packed: PackedCsrMatrix;
   private readonly dense: Float32Array | null;
 
-  private constructor(linear: Linear, csr: CsrMatrix, batch: number) {
+  private constructor(linear: Linear | SparseLinearState, csr: CsrMatrix, batch: number) {
+    if (!(linear instanceof Linear)) {
+      // fromState: the stored choice is kept (no re-timing), so a reloaded layer computes what the saved one did.
+      this.inFeatures = csr.cols;
+      this.outFeatures = csr.rows;
+      this.csr = csr;
+      this.bias = linear.bias;
+      this.packed = csr.pack();
+      this.timings = { ...linear.timings, batch };
+      this.choice = linear.choice;
+      this.dense = this.choice === 'dense' ? csr.toDense().data : null;
+      this.reason = linear.reason ?? `stored choice: ${this.choice === 'sparse' ? 'CSR' : 'dense'}`;
+      return;
+    }
     this.inFeatures = linear.inFeatures;
     this.outFeatures = linear.outFeatures;
     this.csr = csr;
@@ -126,6 +150,26 @@ export class SparseLinear implements Module {
     }
     const w = new Tensor(linear.weight.data, [linear.outFeatures, linear.inFeatures]);
     return new SparseLinear(linear, CsrMatrix.fromDense(w, { mask }), batch);
+  }
+
+  /**
+   * Rebuilds a layer from its stored state with the stored kernel choice (no timing): used by
+   * io.loadModel, so a reloaded model gives bit-identical outputs.
+   */
+  static fromState(state: SparseLinearState): SparseLinear {
+    if (state === null || typeof state !== 'object') throw typeError('state', 'an object { csr, bias, choice, timings }', state);
+    const { csr, bias, choice, timings, reason } = state;
+    if (!(csr instanceof CsrMatrix)) throw typeError('state.csr', 'a sparse.CsrMatrix', csr);
+    if (bias !== null) {
+      if (!(bias instanceof Float32Array)) throw typeError('state.bias', 'a Float32Array or null', bias);
+      if (bias.length !== csr.rows) throw rangeError('state.bias.length', `${csr.rows} (csr.rows)`, bias.length);
+    }
+    if (choice !== 'sparse' && choice !== 'dense') throw rangeError('state.choice', "'sparse' or 'dense'", choice);
+    const t = checkOptions<SparseLinearTimings>('state.timings', timings);
+    const batch = checkInt('state.timings.batch', t.batch, { min: 1, max: 65536 });
+    const [sparseMs, denseMs, density] = (['sparseMs', 'denseMs', 'density'] as const).map((k) => checkNumber(`state.timings.${k}`, t[k]));
+    if (reason !== undefined && typeof reason !== 'string') throw typeError('state.reason', 'a string', reason);
+    return new SparseLinear({ csr, bias, choice, timings: { sparseMs, denseMs, batch, density }, reason }, csr, batch);
   }
 
   /** Fraction of weights kept. */

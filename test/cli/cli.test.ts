@@ -45,6 +45,10 @@ describe('nnslim CLI', () => {
       [['demo', '--epochs', 'abc'], /--epochs: expected an integer/],
       [['demo', '--epochs'], /--epochs needs a value/],
       [['demo', '--sparsity', '2'], /--sparsity: expected a number in \[0, 0.999\]/],
+      [['demo', '--neurons', '1'], /--neurons: expected a number in \[0, 0.99\]/],
+      [['demo', '--importance', 'random'], /--importance: expected one of l1, l2, apoz, meanActivation/],
+      [['demo', '--finetune-lr', '0'], /--finetune-lr: expected a number/],
+      [['demo', '--batch-size', '1'], /--batch-size: expected an integer in \[2/],
       [['demo', '--teacher-hidden', '64,x'], /comma-separated integers/],
       [['demo', '--data', '/nonexistent/folder'], /no folder/],
       [['demo', '--verbose', '--quiet'], /exclude/],
@@ -105,22 +109,34 @@ describe('nnslim CLI', () => {
 
   it('demo runs the stages, prints the table and writes the report', () => {
     const out = path.join(tmp, 'report');
-    const r = run('demo', '--epochs', '3', '--prune-epochs', '3', '--out', out, '--quiet', '--threads', '1');
+    const r = run('demo', '--epochs', '3', '--student-epochs', '3', '--prune-epochs', '3', '--finetune-epochs', '2', '--latency-ms', '50', '--out', out, '--quiet', '--threads', '1');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/stage\s+test acc\s+params\s+bytes on disk\s+latency b1 \(ms\)\s+latency b64 \(ms\)\s+speed-up b1\s+speed-up b64/);
-    expect(r.out).toMatch(/teacher \(float32\)\s+\d+\.\d\d%/);
-    expect(r.out).toMatch(/student \(distilled\)/);
-    expect(r.out).toMatch(/pruned \(gradual\)/);
-    expect(r.out).toMatch(/fold BatchNorm\s+\d+\.\d\d%/);
-    expect(r.out).toMatch(/int8 \(static\)/);
-    expect(r.out).toMatch(/fastest kernels/);
+    expect(r.out).toMatch(/teacher \(float32\) \*\s+\d+\.\d\d%/);
+    for (const stage of ['student (distilled)', 'pruned (gradual)', 'structured (neurons)', 'fold BatchNorm', 'int8 (static)', 'fastest kernels']) {
+      expect(r.out.split('\n').filter((l) => l.startsWith(stage)).length, stage).toBe(2); // its row, and its row of the final table
+    }
+    expect(r.out).toMatch(/Final table/);
+    expect(r.out).toMatch(/\[(yes|NO )\] int8: 2 of 2 Linear layers/);
+    expect(r.out).toMatch(/\[yes\] every stage saved/);
     const md = fs.readFileSync(path.join(out, 'report.md'), 'utf8');
-    expect(md).toContain('| teacher (float32) |');
+    expect(md).toContain('| teacher (float32) * |');
+    expect(md).toContain('| structured (neurons) |');
     expect(fs.readFileSync(path.join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     const teacher = io.loadModel(path.join(out, 'teacher-float32.safetensors'));
     expect(teacher.layers.map((l) => l.constructor.name)).toEqual(['Linear', 'BatchNorm1d', 'ReLU', 'Linear', 'BatchNorm1d', 'ReLU', 'Linear']);
-    const q = run('demo', '--epochs', '2', '--prune-epochs', '2', '--out', out, '--quiet', '--no-quantize', '--no-batchnorm', '--teacher-hidden', '16', '--student-hidden', '8');
-    expect(q.code, q.err).toBe(0);
-    expect(q.out).not.toMatch(/int8 \(static\)\s+\d/);
+    // Bytes on disk are the real file sizes.
+    const size = fs.statSync(path.join(out, 'fastest-kernels.safetensors')).size;
+    expect(md).toMatch(new RegExp(`${(size / 1024).toFixed(1)} KB|${size} B`));
+    const final = io.loadModel(path.join(out, 'fastest-kernels.safetensors'));
+    expect(final.layers.every((l) => ['QuantizedLinear', 'CsrLinear'].includes(l.constructor.name))).toBe(true);
+    // A saved teacher can be reused; float-only pipeline without BatchNorm.
+    const again = run('demo', '--teacher', path.join(out, 'teacher-float32.safetensors'), '--student-epochs', '2', '--prune-epochs', '2', '--finetune-epochs', '0', '--latency-ms', '20', '--out', path.join(tmp, 'r2'), '--quiet', '--no-quantize', '--no-batchnorm', '--student-hidden', '8', '--neurons', '0');
+    expect(again.code, again.err).toBe(0);
+    expect(again.out).not.toMatch(/int8 \(static\)\s+\d/);
+    expect(again.out).toMatch(/\[NO \] int8: 0 of 2 Linear layers/);
+    const bad = run('demo', '--teacher', path.join(out, 'report.md'));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/report\.md: /);
   });
 });

@@ -103,13 +103,13 @@ bool check_shape(const Shape& s) {
   p.relu = s.relu;
   const Status st = nnslim::sgemm(p);
   if (st != Status::kOk) {
-    report_failure(__FILE__, __LINE__, describe(s) + ": sgemm failed");
+    nnslim_test::report_failure(__FILE__, __LINE__, describe(s) + ": sgemm failed");
     return false;
   }
   SgemmParams r = p;
   r.c = c_ref.data();
   if (nnslim::sgemm_ref(r) != Status::kOk) {
-    report_failure(__FILE__, __LINE__, describe(s) + ": sgemm_ref failed");
+    nnslim_test::report_failure(__FILE__, __LINE__, describe(s) + ": sgemm_ref failed");
     return false;
   }
   const double k_term = 1e-6 * static_cast<double>(s.k) * amax * bmax * std::fabs(s.alpha);
@@ -120,7 +120,7 @@ bool check_shape(const Shape& s) {
       const float got = c[idx], want = c_ref[idx];
       if (j >= s.n) {
         if (got != sentinel) {
-          report_failure(__FILE__, __LINE__,
+          nnslim_test::report_failure(__FILE__, __LINE__,
                          describe(s) + ": wrote padding of C at row " + std::to_string(i));
           return false;
         }
@@ -128,7 +128,7 @@ bool check_shape(const Shape& s) {
       }
       if (std::isnan(want) || std::isnan(got)) {
         if (std::isnan(want) != std::isnan(got)) {
-          report_failure(__FILE__, __LINE__,
+          nnslim_test::report_failure(__FILE__, __LINE__,
                          describe(s) + ": NaN mismatch at (" + std::to_string(i) + "," +
                              std::to_string(j) + ") got " + std::to_string(got) + " want " +
                              std::to_string(want));
@@ -142,7 +142,7 @@ bool check_shape(const Shape& s) {
         char buf[160];
         std::snprintf(buf, sizeof(buf), ": mismatch at (%lld,%lld) got %.9g want %.9g tol %.3g",
                       static_cast<long long>(i), static_cast<long long>(j), got, want, tol);
-        report_failure(__FILE__, __LINE__, describe(s) + buf);
+        nnslim_test::report_failure(__FILE__, __LINE__, describe(s) + buf);
         return false;
       }
     }
@@ -174,8 +174,6 @@ struct ThreadsScope {
 };
 
 }  // namespace
-
-using nnslim_test::report_failure;
 
 TEST(sgemm_kernel_names) {
   nnslim_test::for_each_isa([](Isa isa) {
@@ -283,7 +281,7 @@ TEST(sgemm_small_m_paths) {
   // m <= 8 takes the unpacked-B paths (both B layouts); n and k cover every remainder.
   nnslim_test::for_each_isa([](Isa) {
     for (int64_t m = 1; m <= 9; ++m)
-      for (int64_t n : {1, 7, 16, 47, 65, 130})
+      for (int64_t n : {1, 7, 16, 31, 47, 50, 63, 65, 130})
         for (int64_t k : {1, 15, 16, 33, 100})
           for_all_trans(Shape{m, n, k, false, false, 1, 2, 3, 1.0f, 0.25f, n % 2 == 1, k % 2 == 1},
                         check_shape);
@@ -311,8 +309,10 @@ TEST(sgemm_threads_1_and_2) {
     nnslim_test::for_each_isa([](Isa) {
       for_all_trans(Shape{131, 157, 263, false, false, 1, 0, 3, 1.0f, 0.5f, true, true},
                     check_shape);
-      for_all_trans(Shape{6, 700, 200}, check_shape);
-      for_all_trans(Shape{300, 20, 50}, check_shape);
+      // Large enough to run in parallel: the small-m path split over n, the packed path
+      // split over m (n is one panel).
+      for_all_trans(Shape{6, 1100, 1000}, check_shape);
+      for_all_trans(Shape{300, 20, 400}, check_shape);
     });
   }
 }
@@ -320,6 +320,18 @@ TEST(sgemm_threads_1_and_2) {
 TEST(sgemm_large_square) {
   nnslim_test::for_each_isa([](Isa) { check_shape(Shape{256, 256, 256}); });
   check_shape(Shape{520, 530, 300, false, true});
+}
+
+TEST(sgemm_blocking_orders) {
+  // Few rows (the B-major order: A packed over the whole k, narrow B column blocks over
+  // the whole k, several of them) and many rows (A block per k block, B block per column
+  // block), each with several k and column blocks and a partial last one.
+  nnslim_test::for_each_isa([](Isa) {
+    for (bool tb : {false, true}) {
+      check_shape(Shape{70, 300, 1500, false, tb, 0, 3, 0, 1.0f, 0.5f, true, true});
+      check_shape(Shape{600, 420, 800, tb, tb, 2, 0, 1, 1.0f, 0.0f, true, false});
+    }
+  });
 }
 
 TEST(sgemm_k_zero) {
@@ -431,7 +443,7 @@ TEST(sgemm_check_rejects_bad_params) {
       "A extent overflows int64");
   bad([](SgemmParams& p) { p.m = int64_t{1} << 62; p.n = 8; p.ldc = 8; p.k = 1; p.lda = 1; },
       "m * n overflows");
-  bad([](SgemmParams& p) { p.m = int64_t{1} << 31; p.n = int64_t{1} << 31; p.k = int64_t{1} << 31;
+  bad([](SgemmParams& p) { p.m = int64_t{1} << 21; p.n = int64_t{1} << 21; p.k = int64_t{1} << 21;
                            p.lda = p.k; p.ldb = p.n; p.ldc = p.n; },
       "m * n * k overflows");
   // Null pointers are fine where the matrix is empty.

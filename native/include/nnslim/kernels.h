@@ -26,6 +26,8 @@ const char* status_message(Status s);
 // the row length of the stored matrix (and >= 1).
 // Numerics: float32 accumulation in an unspecified order (blocked over k); the result is
 // within a bound that grows with k and max|a|*|b| of the reference below.
+// Threads: safe to call from several threads at once (scratch memory belongs to the
+// calling thread, allocated before C is written; kOutOfMemory leaves C untouched).
 struct SgemmParams {
   bool trans_a = false;
   bool trans_b = false;

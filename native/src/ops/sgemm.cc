@@ -1,10 +1,11 @@
 // The ISA-free sgemm driver: validation, micro-kernel selection, cache blocking, packing,
 // threading and the small-m paths. Goto/BLIS-style loop nest per task:
 //
-//   for jc in task columns, step NC          (B block kc x nc stays in L2)
-//     for pc in 0..K, step kc (~KC)          pack B block
-//       for ir in task rows, step MR         pack one A micro-panel (L1)
-//         for jr in 0..nc, step NR           micro-kernel, epilogue on the last pc
+//   for ic in task rows, step MC
+//     for pc in 0..K, step kc (~KC)          pack the A block (mc x kc), once
+//       for jc in task columns, step NC      pack the B block (kc x nc, stays in L2)
+//         for ir in 0..mc, step MR           the A micro-panel stays in L1
+//           for jr in 0..nc, step NR         micro-kernel, epilogue on the last pc
 //
 // Tasks are rectangles of C (a tm x tn grid with tm * tn = threads); each task packs what
 // it reads, so tasks need no barrier. All scratch memory is one arena owned by the calling
@@ -83,11 +84,23 @@ using sgemm_detail::SgemmUkernel;
 namespace {
 
 // Block sizes. KC: the A micro-panel (MR x KC) stays in L1 while B micro-panels stream
-// past it; KC x NC (the packed B block) fits in L2.
-constexpr size_t kKc = 256;
-constexpr size_t kNc = 512;
-// Below this many multiply-adds a call runs on the calling thread only.
-constexpr double kMinParallelMacs = 1 << 18;
+// past it from L2, where the packed B block (KC x NC) lives. The packed A block (MC x KC)
+// is read one micro-panel at a time (L3/L2) and packed once per k block.
+constexpr size_t kKc = 384;
+constexpr size_t kNc = 384;
+constexpr size_t kMc = 1024;
+// B-major loop order (see packed()) for tasks of at most this many rows, while their packed
+// A over the whole k stays under this many floats (4 MiB, 16 MiB over all tasks); its B
+// column blocks hold about kBMajorBlockFloats (512 KiB) over the whole k.
+constexpr size_t kBMajorMaxRows = 512;
+constexpr size_t kBMajorMaxFloats = size_t{1} << 20;
+constexpr size_t kBMajorBlockFloats = size_t{1} << 17;
+// Below this many multiply-adds a call runs on the calling thread only: waking a worker
+// costs ~10-50 us, the time of ~1-5 M multiply-adds on one core.
+constexpr double kMinParallelMacs = 1 << 21;
+// The small-m paths stream B once; below this many elements of B (4 MiB) one core's
+// bandwidth finishes it before a second thread would have started.
+constexpr double kMinParallelSmallB = 1 << 20;
 
 const SgemmUkernel& select_ukernel() {
 #if defined(__x86_64__)
@@ -160,8 +173,7 @@ void split(size_t count, size_t unit, size_t parts, size_t index, size_t* lo, si
   *hi = std::min(count, u1 * unit);
 }
 
-Status small_m(const SgemmParams& p, const SgemmUkernel& uk, const sgemm_detail::SmallFn fn,
-               int threads) {
+Status small_m(const SgemmParams& p, const sgemm_detail::SmallFn fn, int threads) {
   const size_t m = static_cast<size_t>(p.m), n = static_cast<size_t>(p.n),
                k = static_cast<size_t>(p.k);
   const float* a = p.a;
@@ -174,10 +186,9 @@ Status small_m(const SgemmParams& p, const SgemmUkernel& uk, const sgemm_detail:
     a = t;
     lda = k;
   }
-  (void)uk;
   const size_t unit = 64;
   size_t tasks = 1;
-  if (threads > 1 && static_cast<double>(m) * n * k >= kMinParallelMacs)
+  if (threads > 1 && static_cast<double>(n) * k >= kMinParallelSmallB)
     tasks = std::min<size_t>(static_cast<size_t>(threads), div_up(n, unit));
   const size_t ldb = static_cast<size_t>(p.ldb), ldc = static_cast<size_t>(p.ldc);
   parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
@@ -191,6 +202,73 @@ Status small_m(const SgemmParams& p, const SgemmUkernel& uk, const sgemm_detail:
   return Status::kOk;
 }
 
+// op(B) block at (pc, jc): element (k, j) of the block is b[k * ldb + j] or b[j * ldb + k].
+const float* b_block(const SgemmParams& p, size_t pc, size_t jc) {
+  const size_t ldb = static_cast<size_t>(p.ldb);
+  return p.trans_b ? p.b + jc * ldb + pc : p.b + pc * ldb + jc;
+}
+
+// Software prefetch of a strided block of rows (row_bytes each, stride_bytes apart), spread
+// over `steps` calls of step().
+class Prefetcher {
+ public:
+  Prefetcher() = default;
+  Prefetcher(const void* base, size_t rows, size_t row_bytes, size_t stride_bytes)
+      : base_(static_cast<const char*>(base)),
+        rows_(rows),
+        lines_per_row_(div_up(row_bytes, 64)),
+        stride_(stride_bytes) {}
+  void set_steps(size_t steps) {
+    per_step_ = steps == 0 ? 0 : div_up(rows_ * lines_per_row_, steps);
+  }
+  void step() {
+    for (size_t i = 0; i < per_step_ && row_ < rows_; ++i) {
+      __builtin_prefetch(base_ + row_ * stride_ + line_ * 64, 0, 1);
+      if (++line_ == lines_per_row_) {
+        line_ = 0;
+        ++row_;
+      }
+    }
+  }
+
+ private:
+  const char* base_ = nullptr;
+  size_t rows_ = 0, lines_per_row_ = 0, stride_ = 0;
+  size_t per_step_ = 0, row_ = 0, line_ = 0;
+};
+
+// A byte range handed to successive micro-kernel calls (Epilogue::prefetch), `stride`
+// bytes apart, starting after `skip` calls: prefetching only in the last part of a block's
+// calls keeps the lines from being evicted (by the streaming A panels) before the packer
+// reads them.
+class KernelPrefetch {
+ public:
+  KernelPrefetch() = default;
+  // Kept as an integer: the range may run past the end of B (prefetches never fault).
+  KernelPrefetch(const void* start, size_t stride, size_t skip)
+      : next_(reinterpret_cast<uintptr_t>(start)), stride_(stride), skip_(skip) {}
+  bool active() const { return next_ != 0; }
+  const char* next() {
+    if (skip_ > 0) {
+      --skip_;
+      return nullptr;
+    }
+    const uintptr_t p = next_;
+    next_ += stride_;
+    return reinterpret_cast<const char*>(p);
+  }
+
+ private:
+  uintptr_t next_ = 0;
+  size_t stride_ = 0, skip_ = 0;
+};
+
+Prefetcher b_prefetcher(const SgemmParams& p, size_t pc, size_t jc, size_t kc, size_t nc) {
+  const size_t stride = static_cast<size_t>(p.ldb) * sizeof(float);
+  return p.trans_b ? Prefetcher(b_block(p, pc, jc), nc, kc * sizeof(float), stride)
+                   : Prefetcher(b_block(p, pc, jc), kc, nc * sizeof(float), stride);
+}
+
 Status packed(const SgemmParams& p, const SgemmUkernel& uk, int threads) {
   const size_t m = static_cast<size_t>(p.m), n = static_cast<size_t>(p.n),
                k = static_cast<size_t>(p.k);
@@ -201,40 +279,94 @@ Status packed(const SgemmParams& p, const SgemmUkernel& uk, int threads) {
   const size_t k_blocks = div_up(k, kKc);
   const size_t kc_max = round_up(div_up(k, k_blocks), 4);
 
-  // Task grid: tm x tn rectangles. The cost model counts, per task and per unit of k, the
-  // micro-kernel work plus packing (B once per task, A once per NC column block; the A
-  // packer is a strided scalar copy, ~16x the cost of a multiply-add per element).
+  // Task grid: tm x tn <= threads rectangles of C, picked by the cost of one task per unit
+  // of k: the micro-kernel work plus packing (B once per MC row block, A once), in
+  // multiply-add units. Splitting n keeps each task's B private; A is small per task.
   size_t tm = 1, tn = 1;
   if (threads > 1 && static_cast<double>(m) * n * k >= kMinParallelMacs) {
     double best = 0;
-    for (size_t a = 1; a <= static_cast<size_t>(threads); ++a) {
-      if (threads % a != 0) continue;
-      const size_t b = static_cast<size_t>(threads) / a;
-      if (a > m_panels || b > n_panels) continue;
-      const double rows = static_cast<double>(div_up(m_panels, a) * mr_tile);
-      const double cols = static_cast<double>(div_up(n_panels, b) * nr_tile);
-      const double cost = rows * cols + 2.0 * cols + 16.0 * rows * std::ceil(cols / kNc);
-      if (best == 0 || cost < best) {
-        best = cost;
-        tm = a;
-        tn = b;
+    const size_t t = static_cast<size_t>(threads);
+    for (size_t a = 1; a <= std::min(t, m_panels); ++a) {
+      for (size_t b = 1; b <= std::min(t / a, n_panels); ++b) {
+        const double rows = static_cast<double>(div_up(m_panels, a) * mr_tile);
+        const double cols = static_cast<double>(div_up(n_panels, b) * nr_tile);
+        const double cost = rows * cols + 2.0 * cols * std::ceil(rows / kMc) + 2.0 * rows;
+        if (best == 0 || cost < best) {
+          best = cost;
+          tm = a;
+          tn = b;
+        }
       }
     }
   }
   const size_t tasks = tm * tn;
 
-  // Per-task scratch: one B block (kc x nc, nc rounded to NR) and one A micro-panel.
-  const size_t task_cols = std::min(div_up(n_panels, tn) * nr_tile, round_up(kNc, nr_tile));
-  const size_t b_floats = round_up(kc_max * task_cols, 16);
-  const size_t a_floats = round_up(kc_max * mr_tile, 16);
+  const size_t task_rows = std::min(div_up(m_panels, tm), div_up(kMc, mr_tile)) * mr_tile;
+  const size_t task_cols = std::min(div_up(n_panels, tn), div_up(kNc, nr_tile)) * nr_tile;
+  // Loop order. With few rows per task, B dominates the memory traffic and is read once:
+  // "B-major" packs all of A's rows over the whole k once, then walks B in narrow column
+  // blocks over the whole k (the rows of a trans_b matrix are read as long sequential
+  // streams), and the kernels prefetch the next column block while they compute.
+  const size_t a_full_floats = k_blocks * kc_max * task_rows;
+  const bool b_major = task_rows <= kBMajorMaxRows && a_full_floats <= kBMajorMaxFloats &&
+                       a_full_floats * tasks <= 4 * kBMajorMaxFloats;
+  const size_t b_major_cols =
+      std::min(task_cols, std::max<size_t>(1, kBMajorBlockFloats / (k_blocks * kc_max) / nr_tile) * nr_tile);
+  // Per-task scratch: packed B (one kc x nc block, or B-major: k x nc) and packed A (one
+  // mc x kc block, or B-major: mc x k).
+  const size_t b_block_floats = kc_max * (b_major ? b_major_cols : task_cols);
+  const size_t b_floats = round_up((b_major ? k_blocks : 1) * b_block_floats, 16);
+  const size_t a_block_floats = kc_max * task_rows;
+  // + 16: packers may store a full vector at the last k row of a panel (see avx2.cc).
+  const size_t a_floats = round_up((b_major ? k_blocks : 1) * a_block_floats, 16) + 16;
   const size_t slot = b_floats + a_floats;
   float* arena = caller_arena().get(slot * tasks);
   if (arena == nullptr) return Status::kOutOfMemory;
 
-  const size_t lda = static_cast<size_t>(p.lda), ldb = static_cast<size_t>(p.ldb),
-               ldc = static_cast<size_t>(p.ldc);
-  const auto pack_a = uk.pack_a;
-  const auto pack_b = uk.pack_b;
+  const size_t lda = static_cast<size_t>(p.lda), ldb = static_cast<size_t>(p.ldb);
+  const auto pack_a_block = [&](size_t ic, size_t mc, size_t pc, size_t kc, float* ap) {
+    for (size_t ir = 0; ir < mc; ir += mr_tile) {
+      const size_t row = ic + ir;
+      const float* asrc = p.trans_a ? p.a + pc * lda + row : p.a + row * lda + pc;
+      const size_t mr = std::min(mr_tile, mc - ir);
+      if (uk.pack_a) {
+        uk.pack_a(mr, kc, asrc, lda, p.trans_a, ap + ir * kc);
+      } else {
+        sgemm_detail::pack_a_generic(uk.mr, mr, kc, asrc, lda, p.trans_a, ap + ir * kc);
+      }
+    }
+  };
+  const auto pack_b_block = [&](size_t pc, size_t kc, size_t jc, size_t nc, float* bp) {
+    if (uk.pack_b) {
+      uk.pack_b(kc, nc, b_block(p, pc, jc), static_cast<size_t>(p.ldb), p.trans_b, bp);
+    } else {
+      sgemm_detail::pack_b_generic(uk.nr, kc, nc, b_block(p, pc, jc), static_cast<size_t>(p.ldb),
+                                   p.trans_b, bp);
+    }
+  };
+  // The micro-kernels over one packed mc x kc A block and one packed kc x nc B block.
+  // `next` spreads a software prefetch of the next B block over the calls: either in the
+  // driver (Prefetcher) or, for the B-major order, in the kernel (a range per call).
+  const auto compute = [&](size_t ic, size_t mc, size_t pc, size_t kc, size_t jc, size_t nc,
+                           const float* ap, const float* bp, Prefetcher* next,
+                           KernelPrefetch* kernel_pf) {
+    const bool first = pc == 0, last = pc + kc == k;
+    Epilogue ep{p.alpha, first ? p.beta : 1.0f, nullptr, last && p.relu};
+    const size_t ldc = static_cast<size_t>(p.ldc);
+    if (next) next->set_steps(div_up(mc, mr_tile) * div_up(nc, nr_tile));
+    for (size_t ir = 0; ir < mc; ir += mr_tile) {
+      const size_t mr = std::min(mr_tile, mc - ir);
+      const float* apanel = ap + ir * kc;
+      float* crow = p.c + (ic + ir) * ldc + jc;
+      for (size_t jr = 0; jr < nc; jr += nr_tile) {
+        const size_t nr = std::min(nr_tile, nc - jr);
+        ep.bias = last && p.bias ? p.bias + jc + jr : nullptr;
+        if (next) next->step();
+        if (kernel_pf) ep.prefetch = kernel_pf->next();
+        uk.gemm(mr, nr, kc, apanel, bp + jr * kc, crow + jr, ldc, ep);
+      }
+    }
+  };
 
   parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
     const size_t ti = static_cast<size_t>(t) / tn, tj = static_cast<size_t>(t) % tn;
@@ -244,35 +376,68 @@ Status packed(const SgemmParams& p, const SgemmUkernel& uk, int threads) {
     if (i0 >= i1 || j0 >= j1) return;
     float* bp = arena + static_cast<size_t>(t) * slot;
     float* ap = bp + b_floats;
-    // Column blocks of near-equal width, whole NR panels, at most task_cols wide.
-    const size_t col_blocks = div_up(j1 - j0, task_cols);
-    const size_t nc_step = round_up(div_up(j1 - j0, col_blocks), nr_tile);
-    for (size_t jc = j0; jc < j1; jc += nc_step) {
-      const size_t nc = std::min(nc_step, j1 - jc);
+    // Row and column blocks of near-equal size in whole panels, at most task_rows x task_cols.
+    const size_t mc_step = round_up(div_up(i1 - i0, div_up(i1 - i0, task_rows)), mr_tile);
+    const size_t nc_step = round_up(div_up(j1 - j0, div_up(j1 - j0, task_cols)), nr_tile);
+    for (size_t ic = i0; ic < i1; ic += mc_step) {
+      const size_t mc = std::min(mc_step, i1 - ic);
+      if (b_major) {
+        for (size_t pc = 0, blk = 0; pc < k; pc += kc_max, ++blk)
+          pack_a_block(ic, mc, pc, std::min(kc_max, k - pc), ap + blk * a_block_floats);
+        const size_t nb_step = std::min(nc_step, b_major_cols);
+        for (size_t jc = j0; jc < j1; jc += nb_step) {
+          const size_t nc = std::min(nb_step, j1 - jc);
+          const size_t panels = div_up(nc, nr_tile);
+          if (p.trans_b) {
+            // Panel by panel over all k blocks: each stored row of B is read in order.
+            for (size_t q = 0; q < panels; ++q) {
+              const size_t jq = q * nr_tile, nq = std::min(nr_tile, nc - jq);
+              for (size_t pc = 0, blk = 0; pc < k; pc += kc_max, ++blk) {
+                const size_t kc = std::min(kc_max, k - pc);
+                pack_b_block(pc, kc, jc + jq, nq, bp + blk * b_block_floats + jq * kc);
+              }
+            }
+          } else {
+            for (size_t pc = 0, blk = 0; pc < k; pc += kc_max, ++blk)
+              pack_b_block(pc, std::min(kc_max, k - pc), jc, nc, bp + blk * b_block_floats);
+          }
+          // The next column block of a trans_b matrix is a contiguous run of stored rows
+          // (the nn.Linear weight): the kernels prefetch it while this block computes.
+          KernelPrefetch kpf;
+          if (p.trans_b && jc + nb_step < j1) {
+            const size_t jn = jc + nb_step, nn = std::min(nb_step, j1 - jn);
+            const size_t bytes = ((nn - 1) * ldb + k) * sizeof(float);
+            const size_t calls = k_blocks * div_up(mc, mr_tile) * panels;
+            // Spread over the last calls, about 1 line per 2 k steps of each.
+            const size_t lines = div_up(bytes, 64);
+            const size_t pf_calls = std::min(calls, std::max<size_t>(1, div_up(lines * 2, kc_max)));
+            kpf = KernelPrefetch(p.b + jn * ldb, round_up(div_up(bytes, pf_calls), 64),
+                                 calls - pf_calls);
+          }
+          for (size_t pc = 0, blk = 0; pc < k; pc += kc_max, ++blk) {
+            const size_t kc = std::min(kc_max, k - pc);
+            compute(ic, mc, pc, kc, jc, nc, ap + blk * a_block_floats, bp + blk * b_block_floats,
+                    nullptr, kpf.active() ? &kpf : nullptr);
+          }
+        }
+        continue;
+      }
       for (size_t pc = 0; pc < k; pc += kc_max) {
         const size_t kc = std::min(kc_max, k - pc);
-        const bool first = pc == 0, last = pc + kc == k;
-        const float* bsrc = p.trans_b ? p.b + jc * ldb + pc : p.b + pc * ldb + jc;
-        if (pack_b) {
-          pack_b(kc, nc, bsrc, ldb, p.trans_b, bp);
-        } else {
-          sgemm_detail::pack_b_generic(uk.nr, kc, nc, bsrc, ldb, p.trans_b, bp);
-        }
-        Epilogue ep{p.alpha, first ? p.beta : 1.0f, nullptr, last && p.relu};
-        for (size_t ir = i0; ir < i1; ir += mr_tile) {
-          const size_t mr = std::min(mr_tile, i1 - ir);
-          const float* asrc = p.trans_a ? p.a + pc * lda + ir : p.a + ir * lda + pc;
-          if (pack_a) {
-            pack_a(mr, kc, asrc, lda, p.trans_a, ap);
-          } else {
-            sgemm_detail::pack_a_generic(uk.mr, mr, kc, asrc, lda, p.trans_a, ap);
+        pack_a_block(ic, mc, pc, kc, ap);
+        for (size_t jc = j0; jc < j1; jc += nc_step) {
+          const size_t nc = std::min(nc_step, j1 - jc);
+          pack_b_block(pc, kc, jc, nc, bp);
+          // While this block computes, pull the source of the next B block towards the
+          // core, so its packing does not wait on memory.
+          Prefetcher next;
+          if (jc + nc_step < j1) {
+            next = b_prefetcher(p, pc, jc + nc_step, kc, std::min(nc_step, j1 - jc - nc_step));
+          } else if (pc + kc < k) {
+            next = b_prefetcher(p, pc + kc, j0, std::min(kc_max, k - pc - kc),
+                                std::min(nc_step, j1 - j0));
           }
-          float* crow = p.c + ir * ldc + jc;
-          for (size_t jr = 0; jr < nc; jr += nr_tile) {
-            const size_t nr = std::min(nr_tile, nc - jr);
-            ep.bias = last && p.bias ? p.bias + jc + jr : nullptr;
-            uk.gemm(mr, nr, kc, ap, bp + jr * kc, crow + jr, ldc, ep);
-          }
+          compute(ic, mc, pc, kc, jc, nc, ap, bp, &next, nullptr);
         }
       }
     }
@@ -307,7 +472,7 @@ Status sgemm(const SgemmParams& p) {
   const int threads = get_num_threads();
   if (static_cast<size_t>(p.m) <= sgemm_detail::kSmallM) {
     const auto fn = p.trans_b ? uk.gemv_bt : uk.gemv_bn;
-    if (fn != nullptr) return small_m(p, uk, fn, threads);
+    if (fn != nullptr) return small_m(p, fn, threads);
   }
   return packed(p, uk, threads);
 }

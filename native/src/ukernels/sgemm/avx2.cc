@@ -44,7 +44,11 @@ void gemm_tile(size_t nr, size_t kc, const float* a, const float* b, float* c, s
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 15), _MM_HINT_T0);
   }
+  // Epilogue::prefetch: one line of the driver's next B source per k step (or B itself).
+  const char* pf = ep.prefetch ? ep.prefetch : reinterpret_cast<const char*>(b);
   for (size_t k = 0; k < kc; ++k) {
+    _mm_prefetch(pf, _MM_HINT_T1);
+    pf += 64;
     const __m256 b0 = _mm256_load_ps(b);
     const __m256 b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 6
@@ -97,14 +101,16 @@ void gemm_6x16(size_t mr, size_t nr, size_t kc, const float* a, const float* b, 
   }
 }
 
-// In-register transpose of 8 rows of 8 floats.
-inline void transpose8(__m256 r[8]) {
+// In-register transpose of 8 rows of 8 floats: r[i] lane j -> r[j] lane i.
+__attribute__((always_inline)) inline void transpose8(__m256 r[8]) {
   __m256 t[8];
+#pragma GCC unroll 4
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
   }
   __m256 u[8];
+#pragma GCC unroll 2
   for (int i = 0; i < 8; i += 4) {
     u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
     u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
@@ -112,9 +118,49 @@ inline void transpose8(__m256 r[8]) {
     u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
   }
   // u[s] / u[4 + s]: rows 0-3 / 4-7, elements s (low lane) and 4 + s (high lane).
+#pragma GCC unroll 4
   for (int s = 0; s < 4; ++s) {
     r[s] = _mm256_permute2f128_ps(u[s], u[4 + s], 0x20);
     r[4 + s] = _mm256_permute2f128_ps(u[s], u[4 + s], 0x31);
+  }
+}
+
+// Address arithmetic for prefetch targets that may lie past the end of a matrix (never
+// dereferenced; prefetches do not fault), kept out of pointer arithmetic.
+inline uintptr_t addr(const float* p, size_t offset) {
+  return reinterpret_cast<uintptr_t>(p) + offset * sizeof(float);
+}
+
+inline size_t rows_left8(size_t j, size_t n) { return j >= n ? 0 : (n - j < 8 ? n - j : 8); }
+
+// Transposes kc columns of `rows` (<= 8) rows of src (stride ld) into dst rows of 8 floats
+// dst_ld apart (dst[k * dst_ld + i] = src[i * ld + k]; rows >= `rows` are zero), while
+// prefetching the same columns of the next row group (the rows are separate strided streams
+// the hardware prefetchers do not follow far enough ahead). Each store writes 8 floats; with
+// dst_ld < 8 it spills into the next k row, which the next store overwrites, so dst needs
+// 8 - dst_ld floats of slack after the last row.
+__attribute__((always_inline)) inline void transpose_group8(const float* src, size_t ld,
+                                                             size_t rows, size_t kc, float* dst,
+                                                             size_t dst_ld, uintptr_t next,
+                                                             size_t next_rows) {
+  for (size_t k0 = 0; k0 < kc; k0 += 8) {
+    const size_t kn = kc - k0 < 8 ? kc - k0 : 8;
+    __m256 r[8];
+#pragma GCC unroll 8
+    for (size_t i = 0; i < 8; ++i) {
+      if (i < rows) {
+        r[i] = load_n(src + i * ld + k0, kn);
+      } else {
+        r[i] = _mm256_setzero_ps();
+      }
+      if (i < next_rows)
+        _mm_prefetch(reinterpret_cast<const char*>(next + (i * ld + k0) * sizeof(float)), _MM_HINT_T0);
+    }
+    transpose8(r);
+    float* d = dst + k0 * dst_ld;
+#pragma GCC unroll 8
+    for (size_t i = 0; i < 8; ++i)
+      if (i < kn) _mm256_storeu_ps(d + i * dst_ld, r[i]);
   }
 }
 
@@ -139,22 +185,26 @@ void pack_b_16(size_t kc, size_t nc, const float* b, size_t ldb, bool trans_b, f
     }
     return;
   }
-  for (size_t p = 0; p < panels; ++p) {
-    float* panel = bp + p * kc * kNr;
-    for (size_t k0 = 0; k0 < kc; k0 += 8) {
-      const size_t kn = kc - k0 < 8 ? kc - k0 : 8;
-      for (int half = 0; half < 2; ++half) {
-        const size_t j0 = p * kNr + half * 8;
-        const size_t rows = j0 >= nc ? 0 : (nc - j0 < 8 ? nc - j0 : 8);
-        __m256 r[8];
-        for (size_t i = 0; i < 8; ++i)
-          r[i] = i < rows ? load_n(b + (j0 + i) * ldb + k0, kn) : _mm256_setzero_ps();
-        transpose8(r);
-        float* dst = panel + k0 * kNr + half * 8;
-        for (size_t i = 0; i < kn; ++i) _mm256_store_ps(dst + i * kNr, r[i]);
-      }
-    }
+  // trans_b: each 8-row group of the stored matrix becomes one half of a panel's rows.
+  for (size_t g = 0; g < 2 * panels; ++g) {
+    const size_t j0 = g * 8;
+    float* dst = bp + (g / 2) * kc * kNr + (g % 2) * 8;
+    transpose_group8(b + j0 * ldb, ldb, rows_left8(j0, nc), kc, dst, kNr, addr(b, (j0 + 8) * ldb),
+                     rows_left8(j0 + 8, nc));
   }
+}
+
+// A micro-panel: ap[k * 6 + i] = A[i][k] (8-float stores overlapping the next k row; the
+// driver leaves slack after the packed A block).
+void pack_a_6(size_t mr, size_t kc, const float* a, size_t lda, bool trans_a, float* ap) {
+  if (trans_a) {
+    for (size_t k = 0; k < kc; ++k) {
+      const __m256 v = load_n(a + k * lda, mr);  // lanes mr.. are zero
+      _mm256_storeu_ps(ap + k * kMr, v);
+    }
+    return;
+  }
+  transpose_group8(a, lda, mr, kc, ap, kMr, addr(a, kMr * lda), mr);
 }
 
 inline float hsum(__m256 v) {
@@ -166,8 +216,11 @@ inline float hsum(__m256 v) {
 
 // ---- small m, B = n x k (trans_b): dot products of A rows with B rows ----
 
+// out[i * 4 + w] = dot(A row i, B row w) over k; `next` (the rows processed next, or b) is
+// prefetched meanwhile.
 template <int M, int W>
-void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* out) {
+void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* out,
+               const float* next) {
   __m256 acc[M][W];
 #pragma GCC unroll 8
   for (int i = 0; i < M; ++i)
@@ -179,7 +232,11 @@ void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb,
     __m256 bv[W];
     if (kn >= 8) {
 #pragma GCC unroll 8
-      for (int w = 0; w < W; ++w) bv[w] = _mm256_loadu_ps(b + w * ldb + l);
+      for (int w = 0; w < W; ++w) {
+        bv[w] = _mm256_loadu_ps(b + w * ldb + l);
+        if (M >= 4 && (l & 8) == 0)  // one prefetch per 64-byte line
+          _mm_prefetch(reinterpret_cast<const char*>(next + w * ldb + l), _MM_HINT_T0);
+      }
 #pragma GCC unroll 8
       for (int i = 0; i < M; ++i) {
         const __m256 av = _mm256_loadu_ps(a + i * lda + l);
@@ -210,13 +267,14 @@ void gemv_bt_rows(size_t n, size_t k, const float* a, size_t lda, const float* b
   float out[M * 4];
   size_t j = 0;
   for (; j + W <= n; j += W) {
-    dot_block<M, W>(k, a, lda, b + j * ldb, ldb, out);
+    const float* bj = b + j * ldb;
+    dot_block<M, W>(k, a, lda, bj, ldb, out, j + 2 * W <= n ? bj + W * ldb : bj);
     for (int i = 0; i < M; ++i)
       for (int w = 0; w < W; ++w)
         c[i * ldc + j + w] = apply_epilogue(out[i * 4 + w], c[i * ldc + j + w], j + w, ep);
   }
   for (; j < n; ++j) {
-    dot_block<M, 1>(k, a, lda, b + j * ldb, ldb, out);
+    dot_block<M, 1>(k, a, lda, b + j * ldb, ldb, out, b + j * ldb);
     for (int i = 0; i < M; ++i) c[i * ldc + j] = apply_epilogue(out[i * 4], c[i * ldc + j], j, ep);
   }
 }
@@ -226,14 +284,19 @@ void gemv_bt(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
   // acc M x W + W B registers + 1 A register <= 16 ymm.
   while (m > 0) {
     switch (m) {
+      // One pass over B for every m <= 8 (B is what is large).
       case 1: gemv_bt_rows<1, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       case 2: gemv_bt_rows<2, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       case 3: gemv_bt_rows<3, 3>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 4: gemv_bt_rows<4, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 5: gemv_bt_rows<5, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 6: gemv_bt_rows<6, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 7: gemv_bt_rows<7, 1>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       default:
-        gemv_bt_rows<4, 2>(n, k, a, lda, b, ldb, c, ldc, ep);
-        m -= 4;
-        a += 4 * lda;
-        c += 4 * ldc;
+        gemv_bt_rows<8, 1>(n, k, a, lda, b, ldb, c, ldc, ep);
+        m -= 8;
+        a += 8 * lda;
+        c += 8 * ldc;
     }
   }
 }
@@ -255,6 +318,10 @@ void gemv_bn_block(size_t nr, size_t k, const float* a, size_t lda, const float*
     for (int v = 0; v < V; ++v) acc[i][v] = _mm256_setzero_ps();
   const bool full = nr >= static_cast<size_t>(8 * V);
   for (size_t l = 0; l < k; ++l) {
+    // Each k touches a few lines of a B row; fetch rows 16 ahead.
+    const float* pf = b + (l + 16 < k ? l + 16 : k - 1) * ldb;
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v += 2) _mm_prefetch(reinterpret_cast<const char*>(pf + v * 8), _MM_HINT_T0);
     __m256 bv[V];
     if (full) {
 #pragma GCC unroll 8
@@ -321,7 +388,7 @@ void gemv_bn(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
 }  // namespace
 
 extern const SgemmUkernel kSgemmAvx2 = {
-    "f32_gemm_ukernel_6x16__avx2", Isa::kAvx2, kMr, kNr, gemm_6x16, nullptr, pack_b_16,
+    "f32_gemm_ukernel_6x16__avx2", Isa::kAvx2, kMr, kNr, gemm_6x16, pack_a_6, pack_b_16,
     gemv_bt, gemv_bn,
 };
 

@@ -1,7 +1,7 @@
-// AVX-512F sgemm micro-kernels: a 14x32 register tile (28 zmm accumulators, A broadcast
-// from the packed panel as an embedded {1to16} operand, two B loads per k), SIMD packing of
-// B (a 16x16 in-register transpose for the trans_b = true layout), and two small-m paths
-// that read B unpacked.
+// AVX-512F sgemm micro-kernels: a 14x32 register tile (28 zmm accumulators, two B loads
+// and 14 broadcasts of packed A per k; the full tile's k loop is inline assembly, edge
+// tiles are intrinsics), SIMD packing (16x16 in-register transposes for trans_b = true and
+// for A), and two small-m paths that read B unpacked.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -34,12 +34,15 @@ void gemm_tile(size_t nr, size_t kc, const float* a, const float* b, float* c, s
 #pragma GCC unroll 14
   for (int i = 0; i < R; ++i) {
     _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 31), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + nr - 1), _MM_HINT_T0);
   }
+  // Epilogue::prefetch: one line of the driver's next B source per k step (or B itself).
+  const char* pf = ep.prefetch ? ep.prefetch : reinterpret_cast<const char*>(b);
   size_t k = kc;
   while (k >= 4) {
 #pragma GCC unroll 4
     for (int u = 0; u < 4; ++u) {
+      _mm_prefetch(pf + 64 * u, _MM_HINT_T1);
       const __m512 b0 = _mm512_load_ps(b + u * kNr);
       const __m512 b1 = _mm512_load_ps(b + u * kNr + 16);
 #pragma GCC unroll 14
@@ -53,6 +56,7 @@ void gemm_tile(size_t nr, size_t kc, const float* a, const float* b, float* c, s
     _mm_prefetch(reinterpret_cast<const char*>(b + 16 * kNr + 16), _MM_HINT_T0);
     a += 4 * kMr;
     b += 4 * kNr;
+    pf += 4 * 64;
     k -= 4;
   }
   while (k > 0) {
@@ -104,7 +108,7 @@ void gemm_tile(size_t nr, size_t kc, const float* a, const float* b, float* c, s
 // the B row in zmm0/zmm1 and the broadcast A values alternating in zmm2/zmm3 use all 32
 // zmm registers, which compilers do not allocate without spilling. The raw accumulators
 // are stored to acc[14][32] for the epilogue.
-void gemm_full_14x32_loop(size_t kc, const float* a, const float* b, float* acc) {
+void gemm_full_14x32_loop(size_t kc, const float* a, const float* b, float* acc, const char* pf) {
   __asm__ volatile(
       "vpxord %%zmm4, %%zmm4, %%zmm4\n\t"
       "vmovaps %%zmm4, %%zmm5\n\t"
@@ -139,6 +143,8 @@ void gemm_full_14x32_loop(size_t kc, const float* a, const float* b, float* acc)
       "vmovaps 64(%[b]), %%zmm1\n\t"
       "prefetcht0 1024(%[b])\n\t"
       "prefetcht0 1088(%[b])\n\t"
+      "prefetcht1 (%[pf])\n\t"
+      "add $64, %[pf]\n\t"
       "vbroadcastss 0(%[a]), %%zmm2\n\t"
       "vfmadd231ps %%zmm0, %%zmm2, %%zmm4\n\t"
       "vfmadd231ps %%zmm1, %%zmm2, %%zmm5\n\t"
@@ -213,7 +219,7 @@ void gemm_full_14x32_loop(size_t kc, const float* a, const float* b, float* acc)
       "vmovaps %%zmm29, 1600(%[c])\n\t"
       "vmovaps %%zmm30, 1664(%[c])\n\t"
       "vmovaps %%zmm31, 1728(%[c])\n\t"
-      : [a] "+r"(a), [b] "+r"(b), [k] "+r"(kc)
+      : [a] "+r"(a), [b] "+r"(b), [k] "+r"(kc), [pf] "+r"(pf)
       : [c] "r"(acc)
       : "cc", "memory", "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
         "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "xmm16", "xmm17", "xmm18",
@@ -225,7 +231,14 @@ void gemm_full_14x32_loop(size_t kc, const float* a, const float* b, float* acc)
 void gemm_full_14x32(size_t nr, size_t kc, const float* a, const float* b, float* c, size_t ldc,
                      const Epilogue& ep) {
   alignas(64) float acc[kMr * kNr];
-  gemm_full_14x32_loop(kc, a, b, acc);
+  // Pull the C tile towards L1 while the k loop runs (its rows are ldc apart, often 4 KiB
+  // multiples that the hardware prefetchers do not follow).
+  for (int i = 0; i < kMr; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + nr - 1), _MM_HINT_T0);
+  }
+  // Without a prefetch range, the loop re-touches the B panel (already in cache).
+  gemm_full_14x32_loop(kc, a, b, acc, ep.prefetch ? ep.prefetch : reinterpret_cast<const char*>(b));
   const __mmask16 m0 = tail_mask(nr);
   const __mmask16 m1 = nr > 16 ? tail_mask(nr - 16) : 0;
   const __m512 alpha = _mm512_set1_ps(ep.alpha);
@@ -277,31 +290,84 @@ void gemm_14x32(size_t mr, size_t nr, size_t kc, const float* a, const float* b,
 }
 
 // In-register transpose of 16 rows of 16 floats: r[i] lane j  ->  r[j] lane i.
-inline void transpose16(__m512 r[16]) {
+__attribute__((always_inline)) inline void transpose16(__m512 r[16]) {
   __m512 t[16];
+#pragma GCC unroll 8
   for (int i = 0; i < 16; i += 2) {
     t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
     t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
   }
+#pragma GCC unroll 4
   for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    const __m512d t0 = _mm512_castps_pd(t[i]), t1 = _mm512_castps_pd(t[i + 1]);
+    const __m512d t2 = _mm512_castps_pd(t[i + 2]), t3 = _mm512_castps_pd(t[i + 3]);
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(t0, t2));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(t0, t2));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(t1, t3));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(t1, t3));
   }
-  // Now r[4q + s] holds, in each 128-bit lane L, row (4q .. 4q+3) element (4L + s).
+  // r[4q + s], 128-bit lane L: rows 4q..4q+3, element 4L + s.
+#pragma GCC unroll 2
   for (int q = 0; q < 4; q += 2) {
+#pragma GCC unroll 4
     for (int s = 0; s < 4; ++s) {
-      t[4 * q + s] = _mm512_shuffle_f32x4(r[4 * q + s], r[4 * q + 4 + s], 0x88);       // lanes 0,2 | 0,2
-      t[4 * q + 4 + s] = _mm512_shuffle_f32x4(r[4 * q + s], r[4 * q + 4 + s], 0xDD);   // lanes 1,3 | 1,3
+      t[4 * q + s] = _mm512_shuffle_f32x4(r[4 * q + s], r[4 * q + 4 + s], 0x88);      // lanes 0,2
+      t[4 * q + 4 + s] = _mm512_shuffle_f32x4(r[4 * q + s], r[4 * q + 4 + s], 0xDD);  // lanes 1,3
     }
   }
-  // t[s] (q=0): rows 0-3 lane0, rows 0-3 lane2, rows 4-7 lane0, rows 4-7 lane2 (element s / 8+s)
+#pragma GCC unroll 4
   for (int s = 0; s < 4; ++s) {
-    r[s] = _mm512_shuffle_f32x4(t[s], t[8 + s], 0x88);           // element s
-    r[8 + s] = _mm512_shuffle_f32x4(t[s], t[8 + s], 0xDD);       // element 8 + s
-    r[4 + s] = _mm512_shuffle_f32x4(t[4 + s], t[12 + s], 0x88);  // element 4 + s
-    r[12 + s] = _mm512_shuffle_f32x4(t[4 + s], t[12 + s], 0xDD); // element 12 + s
+    r[s] = _mm512_shuffle_f32x4(t[s], t[8 + s], 0x88);            // element s
+    r[8 + s] = _mm512_shuffle_f32x4(t[s], t[8 + s], 0xDD);        // element 8 + s
+    r[4 + s] = _mm512_shuffle_f32x4(t[4 + s], t[12 + s], 0x88);   // element 4 + s
+    r[12 + s] = _mm512_shuffle_f32x4(t[4 + s], t[12 + s], 0xDD);  // element 12 + s
+  }
+}
+
+// Loads the first `rows` rows (stride ld) of a 16-row block, lanes selected by km; the
+// other rows are zero.
+__attribute__((always_inline)) inline void load_rows16(const float* src, size_t ld, size_t rows,
+                                                        __mmask16 km, __m512 r[16]) {
+#pragma GCC unroll 16
+  for (size_t i = 0; i < 16; ++i)
+    r[i] = i < rows ? _mm512_maskz_loadu_ps(km, src + i * ld) : _mm512_setzero_ps();
+}
+
+// Address arithmetic for prefetch targets that may lie past the end of a matrix (they are
+// never dereferenced; prefetches do not fault), kept out of pointer arithmetic.
+inline uintptr_t addr(const float* p, size_t offset) {
+  return reinterpret_cast<uintptr_t>(p) + offset * sizeof(float);
+}
+
+// Prefetches one cache line of each of `rows` rows (stride ld floats) starting at src.
+__attribute__((always_inline)) inline void prefetch_rows16(uintptr_t src, size_t ld, size_t rows) {
+#pragma GCC unroll 16
+  for (size_t i = 0; i < 16; ++i)
+    if (i < rows) _mm_prefetch(reinterpret_cast<const char*>(src + i * ld * sizeof(float)), _MM_HINT_T0);
+}
+
+inline size_t rows_left(size_t j, size_t n) { return j >= n ? 0 : (n - j < 16 ? n - j : 16); }
+
+// Transposes `kc` columns of a group of `rows` (<= 16) rows of src (stride ld) into dst with
+// row stride dst_ld floats and 16 lanes per row (dst[k * dst_ld + i] = src[i * ld + k]),
+// storing `lanes` (mask) of each row. While it runs, it prefetches the same columns of the
+// next group (next, next_rows), so the packers stream from memory at full bandwidth: the
+// rows of a trans_b panel or an A panel are separate strided streams that the hardware
+// prefetchers do not follow far enough ahead.
+__attribute__((always_inline)) inline void transpose_group(const float* src, size_t ld,
+                                                            size_t rows, size_t kc, float* dst,
+                                                            size_t dst_ld, __mmask16 lanes,
+                                                            uintptr_t next, size_t next_rows) {
+  for (size_t k0 = 0; k0 < kc; k0 += 16) {
+    const size_t kn = kc - k0 < 16 ? kc - k0 : 16;
+    __m512 r[16];
+    load_rows16(src + k0, ld, rows, tail_mask(kn), r);
+    prefetch_rows16(next + k0 * sizeof(float), ld, next_rows);
+    transpose16(r);
+    float* d = dst + k0 * dst_ld;
+#pragma GCC unroll 16
+    for (size_t i = 0; i < 16; ++i)
+      if (i < kn) _mm512_mask_storeu_ps(d + i * dst_ld, lanes, r[i]);
   }
 }
 
@@ -329,32 +395,40 @@ void pack_b_32(size_t kc, size_t nc, const float* b, size_t ldb, bool trans_b, f
     }
     return;
   }
-  // trans_b: column j of op(B) is row j of the stored matrix. Transpose 16x16 blocks;
-  // each k block of a panel is written as one contiguous run.
-  for (size_t p = 0; p < panels; ++p) {
-    float* panel = bp + p * kc * kNr;
-    for (size_t k0 = 0; k0 < kc; k0 += 16) {
-      const size_t kn = kc - k0 < 16 ? kc - k0 : 16;
-      const __mmask16 km = tail_mask(kn);
-      for (int half = 0; half < 2; ++half) {
-        const size_t j0 = p * kNr + half * 16;
-        const size_t rows = j0 >= nc ? 0 : (nc - j0 < 16 ? nc - j0 : 16);
-        __m512 r[16];
-        for (size_t i = 0; i < 16; ++i) {
-          r[i] = i < rows ? _mm512_maskz_loadu_ps(km, b + (j0 + i) * ldb + k0) : _mm512_setzero_ps();
-        }
-        transpose16(r);
-        float* dst = panel + k0 * kNr + half * 16;
-        for (size_t i = 0; i < kn; ++i) _mm512_store_ps(dst + i * kNr, r[i]);
-      }
-    }
+  // trans_b: column j of op(B) is row j of the stored matrix. Each 16-row group becomes
+  // one half (16 lanes) of a panel's rows.
+  for (size_t k0 = 0; k0 < kc; k0 += 16) prefetch_rows16(addr(b, k0), ldb, rows_left(0, nc));
+  for (size_t g = 0; g < 2 * panels; ++g) {
+    const size_t j0 = g * 16;
+    float* dst = bp + (g / 2) * kc * kNr + (g % 2) * 16;
+    transpose_group(b + j0 * ldb, ldb, rows_left(j0, nc), kc, dst, kNr, 0xFFFF,
+                    addr(b, (j0 + 16) * ldb), rows_left(j0 + 16, nc));
   }
+}
+
+// A micro-panel: ap[k * 14 + i] = A[i][k]. Non-transposed A is transposed 16 k at a time
+// (rows 14, 15 of each 16x16 block are zero and not stored); transposed A is a row copy.
+void pack_a_14(size_t mr, size_t kc, const float* a, size_t lda, bool trans_a, float* ap) {
+  if (trans_a) {
+    const __mmask16 m = tail_mask(mr);
+    // Lanes mr..13 load as zero; the 14-lane store never touches the next k row.
+    for (size_t k = 0; k < kc; ++k) {
+      const __m512 v = _mm512_maskz_loadu_ps(m, a + k * lda);
+      _mm512_mask_storeu_ps(ap + k * kMr, 0x3FFF, v);
+    }
+    return;
+  }
+  // Prefetch the rows of the next micro-panel (the driver packs panels in row order).
+  transpose_group(a, lda, mr, kc, ap, kMr, 0x3FFF, addr(a, kMr * lda), mr);
 }
 
 // ---- small m, B = n x k (trans_b): dot products of A rows with B rows ----
 
+// out[i * 8 + w] = dot(A row i, B row w) over k. `next` is the first of the W rows the
+// caller processes next (prefetched while this block runs; may equal b).
 template <int M, int W>
-void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* out) {
+void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* out,
+               const float* next) {
   __m512 acc[M][W];
 #pragma GCC unroll 8
   for (int i = 0; i < M; ++i)
@@ -364,7 +438,11 @@ void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb,
   for (; l + 16 <= k; l += 16) {
     __m512 bv[W];
 #pragma GCC unroll 8
-    for (int w = 0; w < W; ++w) bv[w] = _mm512_loadu_ps(b + w * ldb + l);
+    for (int w = 0; w < W; ++w) {
+      bv[w] = _mm512_loadu_ps(b + w * ldb + l);
+      // With few A rows the loop is load-bound and the hardware prefetcher keeps up.
+      if (M >= 4) _mm_prefetch(reinterpret_cast<const char*>(next + w * ldb + l), _MM_HINT_T0);
+    }
 #pragma GCC unroll 8
     for (int i = 0; i < M; ++i) {
       const __m512 av = _mm512_loadu_ps(a + i * lda + l);
@@ -396,13 +474,14 @@ void gemv_bt_rows(size_t n, size_t k, const float* a, size_t lda, const float* b
   float out[M * 8];
   size_t j = 0;
   for (; j + W <= n; j += W) {
-    dot_block<M, W>(k, a, lda, b + j * ldb, ldb, out);
+    const float* bj = b + j * ldb;
+    dot_block<M, W>(k, a, lda, bj, ldb, out, j + 2 * W <= n ? bj + W * ldb : bj);
     for (int i = 0; i < M; ++i)
       for (int w = 0; w < W; ++w)
         c[i * ldc + j + w] = apply_epilogue(out[i * 8 + w], c[i * ldc + j + w], j + w, ep);
   }
   for (; j < n; ++j) {
-    dot_block<M, 1>(k, a, lda, b + j * ldb, ldb, out);
+    dot_block<M, 1>(k, a, lda, b + j * ldb, ldb, out, b + j * ldb);
     for (int i = 0; i < M; ++i) c[i * ldc + j] = apply_epilogue(out[i * 8], c[i * ldc + j], j, ep);
   }
 }
@@ -429,6 +508,8 @@ void gemv_bt(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
 
 // ---- small m, B = k x n: broadcast A, stream rows of B ----
 
+constexpr size_t kPrefetchRows = 16;
+
 template <int M, int V>
 void gemv_bn_block(size_t nr, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
                    float* c, size_t ldc, const Epilogue& ep) {
@@ -443,6 +524,10 @@ void gemv_bn_block(size_t nr, size_t k, const float* a, size_t lda, const float*
 #pragma GCC unroll 8
     for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
   for (size_t l = 0; l < k; ++l) {
+    // Each k touches only V lines of a B row; fetch rows kPrefetchRows ahead.
+    const float* pf = b + (l + kPrefetchRows < k ? l + kPrefetchRows : k - 1) * ldb;
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) _mm_prefetch(reinterpret_cast<const char*>(pf + v * 16), _MM_HINT_T0);
     __m512 bv[V];
 #pragma GCC unroll 8
     for (int v = 0; v < V; ++v) bv[v] = _mm512_maskz_loadu_ps(mask[v], b + l * ldb + v * 16);
@@ -481,15 +566,20 @@ void gemv_bn_rows(size_t n, size_t k, const float* a, size_t lda, const float* b
     e.bias = ep.bias ? ep.bias + j : nullptr;
     gemv_bn_block<M, V>(kW, k, a, lda, b + j, ldb, c + j, ldc, e);
   }
-  if (j < n) {
+  if (j < n) {  // the last columns: as many vectors as they need, masked
     e.bias = ep.bias ? ep.bias + j : nullptr;
     const size_t left = n - j;
-    if (left > 32 && V > 2) {
-      gemv_bn_block<M, (V > 2 ? 3 : V)>(left, k, a, lda, b + j, ldb, c + j, ldc, e);
-    } else if (left > 16 && V > 1) {
-      gemv_bn_block<M, (V > 1 ? 2 : V)>(left, k, a, lda, b + j, ldb, c + j, ldc, e);
+    float* cj = c + j;
+    const float* bj = b + j;
+    if constexpr (V >= 4) {
+      if (left > 48) return gemv_bn_block<M, 4>(left, k, a, lda, bj, ldb, cj, ldc, e);
+    }
+    if (left > 32) {
+      gemv_bn_block<M, 3>(left, k, a, lda, bj, ldb, cj, ldc, e);
+    } else if (left > 16) {
+      gemv_bn_block<M, 2>(left, k, a, lda, bj, ldb, cj, ldc, e);
     } else {
-      gemv_bn_block<M, 1>(left, k, a, lda, b + j, ldb, c + j, ldc, e);
+      gemv_bn_block<M, 1>(left, k, a, lda, bj, ldb, cj, ldc, e);
     }
   }
 }
@@ -517,7 +607,7 @@ void gemv_bn(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
 }  // namespace
 
 extern const SgemmUkernel kSgemmAvx512 = {
-    "f32_gemm_ukernel_14x32__avx512", Isa::kAvx512, kMr, kNr, gemm_14x32, nullptr, pack_b_32,
+    "f32_gemm_ukernel_14x32__avx512", Isa::kAvx512, kMr, kNr, gemm_14x32, pack_a_14, pack_b_32,
     gemv_bt, gemv_bn,
 };
 

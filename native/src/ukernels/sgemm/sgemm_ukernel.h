@@ -25,6 +25,11 @@ struct Epilogue {
   float beta;          // 0: C is write-only (never read, so NaN in C is ignored)
   const float* bias;   // null, or the bias of the tile's first column
   bool relu;
+  // Not part of the epilogue: null, or the start of kc * 64 bytes that the driver will read
+  // soon (the source of the next B block). A kernel may prefetch them into L2, one cache
+  // line per k step, to overlap that memory traffic with its arithmetic. Prefetches never
+  // fault, so the range need not be valid memory.
+  const char* prefetch = nullptr;
 };
 
 // C[mr x nr] (row stride ldc) = epilogue(packed A micro-panel * packed B micro-panel).

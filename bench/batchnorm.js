@@ -1,0 +1,140 @@
+'use strict';
+// Suite "batchnorm": the fused float32 batchnorm kernels (inference apply, training forward,
+// backward) on [N, C] activations, in GB/s of bytes actually moved, against a measured copy of
+// the same bytes (TypedArray.prototype.set, i.e. memmove) in the same process. 1 thread.
+// This file is also the trial: `node bench/batchnorm.js --trial '<settings>'`.
+const path = require('node:path');
+const { runTrial, emit, readSettings, cpuMs } = require('./lib/trial');
+const { ensureNnslim } = require('./lib/build');
+const { combineRounds, median, ratio } = require('./lib/stats');
+const { table, fmt, fmtRatio, DASH } = require('./lib/markdown');
+const { waitForQuiet, foreignLoad } = require('./lib/load');
+
+const ID = 'batchnorm';
+const TITLE = 'Fused batchnorm';
+
+// [256, 3072]: a BERT MLP activation batch (3 MiB, cache-resident); [65536, 3072]: 768 MiB,
+// streams from DRAM.
+const SHAPES = [[256, 3072], [65536, 3072]];
+
+function settingsFor(quick) {
+  return quick
+    ? { timeMs: 100, minIters: 3, warmupMs: 20, rounds: 1, quietWaitMs: 0 }
+    : { timeMs: 400, minIters: 5, warmupMs: 100, rounds: 3, quietWaitMs: 1000 };
+}
+
+async function trialMain() {
+  const { timeCall } = require('./lib/timing');
+  const settings = readSettings(process.argv.slice(1));
+  const nnslim = require(path.join(settings.root, 'dist', 'index.js'));
+  const { native } = require(path.join(settings.root, 'dist', 'native.js'));
+  nnslim.setNumThreads(settings.threads);
+  const info = nnslim.cpuInfo();
+  const results = [];
+  for (const [n, c] of settings.shapes) {
+    const total = n * c;
+    const x = new Float32Array(total);
+    for (let i = 0; i < total; i++) x[i] = ((i * 2654435761) % 1000) / 250 - 2;
+    const y = new Float32Array(total);
+    const dx = new Float32Array(total);
+    const scale = Float32Array.from({ length: c }, (_, j) => 1 + j / c);
+    const shift = Float32Array.from({ length: c }, (_, j) => j / c - 0.5);
+    const mean = new Float32Array(c);
+    const variance = new Float32Array(c);
+    const invstd = new Float32Array(c);
+    const dg = new Float32Array(c);
+    const db = new Float32Array(c);
+    const opts = { ...settings, timeMs: total > 1e7 ? Math.max(settings.timeMs, 1500) : settings.timeMs };
+    const copy = await timeCall(() => y.set(x), opts);
+    const apply = await timeCall(() => native.batchnormApply(x, y, null, scale, shift, n, c, 1, false), opts);
+    const applyRelu = await timeCall(() => native.batchnormApply(x, y, null, scale, shift, n, c, 1, true), opts);
+    const train = await timeCall(() => native.batchnormTrain(x, y, scale, shift, n, c, 1, 1e-5, false, mean, variance, invstd), opts);
+    const backward = await timeCall(() => native.batchnormBackward(x, y, mean, invstd, scale, n, c, 1, true, dx, dg, db), opts);
+    const copy2 = await timeCall(() => y.set(x), opts);
+    results.push({ n, c, copyMs: Math.min(copy.medianMs, copy2.medianMs), applyMs: apply.medianMs, applyReluMs: applyRelu.medianMs, trainMs: train.medianMs, backwardMs: backward.medianMs });
+  }
+  emit({ contender: 'nnslim', threads: settings.threads, isa: info.isa, kernel: info.kernels.batchnorm, cpuMs: cpuMs(), results });
+}
+
+async function run(ctx) {
+  const { root, quick, log } = ctx;
+  const timing = { ...settingsFor(quick) };
+  if (ctx.rounds) timing.rounds = ctx.rounds;
+  const notes = [];
+  const nb = ensureNnslim(root, { rebuild: ctx.build !== false, log });
+  const rounds = [];
+  const foreign = [];
+  let meta = null;
+  if (!nb.ok) notes.push(`nnslim could not be built: ${nb.error.split('\n')[0]}`);
+  else {
+    const settings = { root, threads: 1, shapes: SHAPES, timeMs: timing.timeMs, minIters: timing.minIters, warmupMs: timing.warmupMs };
+    for (let r = 0; r < timing.rounds; r++) {
+      if (timing.quietWaitMs > 0) await waitForQuiet({ maxWaitMs: timing.quietWaitMs });
+      const load = foreignLoad();
+      const res = await runTrial({ cmd: process.execPath, args: [__filename, '--trial', JSON.stringify(settings)], timeoutMs: 20 * 60_000 });
+      const others = load.stop(res.ok ? res.result.cpuMs : NaN);
+      if (Number.isFinite(others)) foreign.push(others);
+      log(`batchnorm round ${r + 1}/${timing.rounds}${res.ok ? '' : `  FAILED: ${res.error.split('\n')[0]}`}`);
+      if (!res.ok) {
+        notes.push(`round ${r + 1} failed: ${res.error.split('\n')[0]}`);
+        continue;
+      }
+      meta = res.result;
+      const ms = {};
+      for (const row of res.result.results) for (const k of ['copyMs', 'applyMs', 'applyReluMs', 'trainMs', 'backwardMs']) ms[`${row.n}x${row.c}:${k}`] = row[k];
+      rounds.push(ms);
+    }
+  }
+  const comb = combineRounds(rounds);
+  const get = (n, c, k) => (comb[`${n}x${c}:${k}`] ? comb[`${n}x${c}:${k}`].ms : NaN);
+  const gbs = (bytes, ms) => bytes / (ms * 1e6);
+  const lines = [];
+  lines.push(`## ${TITLE}: [N, C] float32, 1 thread`);
+  lines.push('');
+  lines.push(`Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${ctx.date} (${quick ? '**quick smoke run: not for comparison**' : 'full run'}). Do not edit by hand.`);
+  lines.push('');
+  lines.push(`- **CPU**: ${ctx.machine.description}`);
+  lines.push(`- **nnslim**: ISA ${meta ? meta.isa : DASH}, kernel \`${meta ? meta.kernel : DASH}\` (raw addon calls with preallocated outputs)`);
+  lines.push('- **bytes moved** (B = N·C·4): copy `y.set(x)` 2B (read x, write y); inference `y = x·scale + shift` 2B; training forward 3B ' +
+    '(statistics pass reads x, normalize pass reads x and writes y: the batch statistics must exist before the first output); backward 5B (reduction reads x and dy, then reads x, dy and writes dx)');
+  lines.push(`- **method**: ${timing.rounds} round(s), each in a fresh process; tinybench median per kernel; reported: median over rounds. "vs copy" = kernel GB/s / copy GB/s; "time vs copy" = copy time / kernel time`);
+  lines.push('');
+  const rows = [];
+  const summary = [];
+  for (const [n, c] of SHAPES) {
+    const B = n * c * 4;
+    const copy = gbs(2 * B, get(n, c, 'copyMs'));
+    const item = (label, k, bytes) => {
+      const ms = get(n, c, k);
+      const g = gbs(bytes, ms);
+      rows.push([`[${n}, ${c}]`, label, fmt(ms), fmt(g), fmt(copy), fmtRatio(ratio(g, copy)), fmtRatio(ratio(get(n, c, 'copyMs'), ms))]);
+      return ratio(g, copy);
+    };
+    const a = item('inference (apply)', 'applyMs', 2 * B);
+    item('inference + ReLU', 'applyReluMs', 2 * B);
+    const t = item('training forward', 'trainMs', 3 * B);
+    item('backward', 'backwardMs', 5 * B);
+    summary.push(`[${n}, ${c}]: inference ${fmtRatio(a)}, training forward ${fmtRatio(t)} of the copy bandwidth`);
+  }
+  lines.push(table(['shape', 'kernel', { title: 'ms', align: 'right' }, { title: 'GB/s', align: 'right' }, { title: 'copy GB/s', align: 'right' },
+    { title: 'vs copy', align: 'right' }, { title: 'time vs copy', align: 'right' }], rows));
+  lines.push('');
+  lines.push(`${summary.join('; ')}.`);
+  lines.push('');
+  if (foreign.length) notes.push(`Other processes kept a median ${median(foreign).toFixed(2)} CPUs busy during the trials.`);
+  if (notes.length) {
+    lines.push('Notes:');
+    lines.push('');
+    for (const n of notes) lines.push(`- ${n}`);
+  }
+  return { id: ID, title: TITLE, markdown: lines.join('\n'), data: { rounds, notes } };
+}
+
+if (require.main === module && process.argv[2] === '--trial') {
+  trialMain().catch((err) => {
+    emit({ error: String(err && err.stack ? err.stack : err) });
+    process.exitCode = 1;
+  });
+}
+
+module.exports = { id: ID, title: TITLE, run };

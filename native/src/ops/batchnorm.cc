@@ -1,0 +1,254 @@
+// The ISA-free batchnorm driver: validation, kernel selection, threading and the per-channel
+// parameter math (double). The streaming loops live in ukernels/batchnorm/<isa>.cc.
+//   [N, C] (L = 1): channels are contiguous within a row; reductions split channels over
+//     tasks, walk rows four at a time and fold float partial sums into double every 64 rows.
+//   [N, C, L]: each (sample, channel) run of L values is contiguous; tasks split channels.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "nnslim/batchnorm.h"
+#include "nnslim/cpu.h"
+#include "nnslim/threadpool.h"
+#include "../ukernels/batchnorm/batchnorm_ukernel.h"
+
+namespace nnslim {
+
+using batchnorm_detail::BatchnormUkernel;
+using batchnorm_detail::kBlockRows;
+
+namespace {
+
+// Outputs at least this large bypass the cache (non-temporal stores), like memcpy does.
+constexpr size_t kStreamBytes = size_t{16} << 20;
+constexpr size_t kMinParallel = size_t{1} << 15;
+
+const BatchnormUkernel& select_ukernel() {
+#if defined(__x86_64__)
+  if (isa_allows(Isa::kAvx512)) return batchnorm_detail::kBatchnormAvx512;
+  if (isa_allows(Isa::kAvx2)) return batchnorm_detail::kBatchnormAvx2;
+#elif defined(__aarch64__)
+  if (isa_allows(Isa::kNeon)) return batchnorm_detail::kBatchnormNeon;
+#endif
+  return batchnorm_detail::kBatchnormScalar;
+}
+
+bool shape_ok(int64_t n, int64_t c, int64_t l, size_t* total) {
+  if (n < 0 || c < 0 || l < 1) return false;
+  int64_t t = 0, bytes = 0;
+  if (__builtin_mul_overflow(n, c, &t) || __builtin_mul_overflow(t, l, &t) ||
+      __builtin_mul_overflow(t, int64_t{4}, &bytes))
+    return false;
+  *total = static_cast<size_t>(t);
+  return true;
+}
+
+size_t task_count(size_t work, size_t units) {
+  const int threads = get_num_threads();
+  if (threads <= 1 || work < kMinParallel) return 1;
+  return std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(threads), units));
+}
+
+void split(size_t count, size_t parts, size_t t, size_t align, size_t* lo, size_t* hi) {
+  const size_t units = (count + align - 1) / align;
+  *lo = std::min(count, units * t / parts * align);
+  *hi = std::min(count, units * (t + 1) / parts * align);
+}
+
+// y = (x - m[c]) * a[c] + b[c] over the whole tensor.
+void apply(const BatchnormUkernel& uk, size_t n, size_t c, size_t l, const float* x, float* y,
+           const float* m, const float* a, const float* b, bool relu, size_t total) {
+  const bool stream = total * sizeof(float) >= kStreamBytes && x != y;
+  if (l == 1) {
+    const size_t tasks = task_count(total, n);
+    parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+      size_t i0, i1;
+      split(n, tasks, static_cast<size_t>(t), 1, &i0, &i1);
+      if (stream) {
+        for (size_t i = i0; i < i1; ++i) uk.apply_vec(c, 1, c, x + i * c, m, a, b, y + i * c, relu, true);
+        return;
+      }
+      // Channel chunks small enough for the parameter vectors to stay in L1 (every element is
+      // still read once: the chunks are disjoint).
+      constexpr size_t kChunk = 1024;
+      for (size_t c0 = 0; c0 < c; c0 += kChunk) {
+        const size_t cn = std::min(kChunk, c - c0);
+        uk.apply_vec(cn, i1 - i0, c, x + i0 * c + c0, m ? m + c0 : nullptr, a + c0, b + c0, y + i0 * c + c0, relu, false);
+      }
+    });
+    return;
+  }
+  const size_t runs = n * c;
+  const size_t tasks = task_count(total, runs);
+  parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+    size_t r0, r1;
+    split(runs, tasks, static_cast<size_t>(t), 1, &r0, &r1);
+    for (size_t r = r0; r < r1; ++r) {
+      const size_t ch = r % c;
+      uk.apply_bc(l, x + r * l, m[ch], a[ch], b[ch], y + r * l, relu, stream);
+    }
+  });
+}
+
+// Per-channel sums over rows (L = 1) of f(row pointers) with float partials folded into double.
+template <typename Fn>
+void reduce_rows(size_t n, size_t c, size_t total, std::vector<double>& d1,
+                 std::vector<double>& d2, Fn&& kernel) {
+  const size_t tasks = task_count(total, (c + 15) / 16);
+  std::vector<float> f1(c), f2(c);
+  parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+    size_t t0, t1;
+    split(c, tasks, static_cast<size_t>(t), 16, &t0, &t1);
+    // Cache-resident inputs: channel chunks keep the kernel's per-channel state (pivot, two
+    // partial sums) in L1. Inputs streamed from DRAM: whole rows (long sequential runs).
+    const size_t chunk = total * sizeof(float) < kStreamBytes ? 1024 : t1 - t0;
+    for (size_t c0 = t0; c0 < t1; c0 += chunk) {
+      const size_t c1 = std::min(t1, c0 + chunk);
+      for (size_t i0 = 0; i0 < n; i0 += kBlockRows) {
+        const size_t i1 = std::min(n, i0 + kBlockRows);
+        std::fill(f1.begin() + c0, f1.begin() + c1, 0.0f);
+        std::fill(f2.begin() + c0, f2.begin() + c1, 0.0f);
+        for (size_t i = i0; i < i1; i += 4) kernel(i, std::min<size_t>(4, i1 - i), c0, c1 - c0, f1.data(), f2.data());
+        for (size_t j = c0; j < c1; ++j) {
+          d1[j] += f1[j];
+          d2[j] += f2[j];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+const char* batchnorm_kernel_name() { return select_ukernel().name; }
+
+Status batchnorm_apply(const BatchnormApplyParams& p) {
+  size_t total = 0;
+  if (!shape_ok(p.n, p.c, p.l, &total)) return Status::kInvalidArgument;
+  if (total == 0) return Status::kOk;
+  if (!p.x || !p.y || !p.scale || !p.shift) return Status::kInvalidArgument;
+  DenormalGuard guard;
+  std::vector<float> zeros;
+  const float* m = p.mean;
+  if (m == nullptr && p.l > 1) {  // the [N, C, L] kernel takes a scalar mean per run
+    zeros.assign(static_cast<size_t>(p.c), 0.0f);
+    m = zeros.data();
+  }
+  apply(select_ukernel(), static_cast<size_t>(p.n), static_cast<size_t>(p.c),
+        static_cast<size_t>(p.l), p.x, p.y, m, p.scale, p.shift, p.relu, total);
+  return Status::kOk;
+}
+
+Status batchnorm_train_forward(const BatchnormTrainParams& p) {
+  size_t total = 0;
+  if (!shape_ok(p.n, p.c, p.l, &total) || p.n * p.l < 1) return Status::kInvalidArgument;
+  if (p.c == 0) return Status::kOk;
+  if (!p.x || !(p.eps >= 0.0f)) return Status::kInvalidArgument;
+  DenormalGuard guard;
+  const BatchnormUkernel& uk = select_ukernel();
+  const size_t n = static_cast<size_t>(p.n), c = static_cast<size_t>(p.c),
+               l = static_cast<size_t>(p.l);
+  std::vector<float> pivot(c);
+  for (size_t j = 0; j < c; ++j) pivot[j] = p.x[j * l];
+  std::vector<double> s1(c, 0.0), s2(c, 0.0);
+  if (l == 1) {
+    reduce_rows(n, c, total, s1, s2, [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2) {
+      uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot.data() + c0, f1 + c0, f2 + c0);
+    });
+  } else {
+    const size_t tasks = task_count(total, c);
+    parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+      size_t c0, c1;
+      split(c, tasks, static_cast<size_t>(t), 1, &c0, &c1);
+      for (size_t j = c0; j < c1; ++j)
+        for (size_t i = 0; i < n; ++i) uk.stats_bc(l, p.x + (i * c + j) * l, pivot[j], &s1[j], &s2[j]);
+    });
+  }
+  const double count = static_cast<double>(n * l);
+  std::vector<float> mf(c), a(c), b(c);
+  for (size_t j = 0; j < c; ++j) {
+    const double dm = s1[j] / count;
+    const double mean = pivot[j] + dm;
+    const double var = std::max(0.0, s2[j] / count - dm * dm);
+    const double invstd = 1.0 / std::sqrt(var + static_cast<double>(p.eps));
+    if (p.mean) p.mean[j] = static_cast<float>(mean);
+    if (p.var) p.var[j] = static_cast<float>(var);
+    if (p.invstd) p.invstd[j] = static_cast<float>(invstd);
+    const double g = p.gamma ? p.gamma[j] : 1.0, be = p.beta ? p.beta[j] : 0.0;
+    mf[j] = static_cast<float>(mean);
+    a[j] = static_cast<float>(g * invstd);
+    b[j] = static_cast<float>(be);
+  }
+  if (p.y) apply(uk, n, c, l, p.x, p.y, mf.data(), a.data(), b.data(), p.relu, total);
+  return Status::kOk;
+}
+
+Status batchnorm_backward(const BatchnormBackwardParams& p) {
+  size_t total = 0;
+  if (!shape_ok(p.n, p.c, p.l, &total)) return Status::kInvalidArgument;
+  if (p.c == 0) return Status::kOk;
+  if (!p.mean || !p.invstd) return Status::kInvalidArgument;
+  if (total > 0 && (!p.x || !p.dy)) return Status::kInvalidArgument;
+  DenormalGuard guard;
+  const BatchnormUkernel& uk = select_ukernel();
+  const size_t n = static_cast<size_t>(p.n), c = static_cast<size_t>(p.c),
+               l = static_cast<size_t>(p.l);
+  std::vector<double> sg(c, 0.0), sgx(c, 0.0);
+  const bool need_sums = p.training || p.dgamma || p.dbeta;
+  if (need_sums && total > 0) {
+    if (l == 1) {
+      reduce_rows(n, c, total, sg, sgx, [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2) {
+        uk.bwd_reduce_vec(cn, rows, c, p.dy + i * c + c0, p.x + i * c + c0, p.mean + c0, f1 + c0, f2 + c0);
+      });
+    } else {
+      const size_t tasks = task_count(total, c);
+      parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+        size_t c0, c1;
+        split(c, tasks, static_cast<size_t>(t), 1, &c0, &c1);
+        for (size_t j = c0; j < c1; ++j)
+          for (size_t i = 0; i < n; ++i) {
+            const size_t o = (i * c + j) * l;
+            uk.bwd_reduce_bc(l, p.dy + o, p.x + o, p.mean[j], &sg[j], &sgx[j]);
+          }
+      });
+    }
+  }
+  const double count = static_cast<double>(n * l);
+  // dx = (dy - ((x - mean) * q + d)) * k: k = gamma * invstd; training: q = invstd^2 *
+  // sum(dy * (x - mean)) / M, d = sum(dy) / M; eval: q = d = 0.
+  std::vector<float> q(c), d(c), k(c);
+  for (size_t j = 0; j < c; ++j) {
+    const double is = p.invstd[j], g = p.gamma ? p.gamma[j] : 1.0;
+    if (p.dbeta) p.dbeta[j] = static_cast<float>(sg[j]);
+    if (p.dgamma) p.dgamma[j] = static_cast<float>(sgx[j] * is);
+    k[j] = static_cast<float>(g * is);
+    q[j] = p.training && count > 0 ? static_cast<float>(is * is * sgx[j] / count) : 0.0f;
+    d[j] = p.training && count > 0 ? static_cast<float>(sg[j] / count) : 0.0f;
+  }
+  if (p.dx && total > 0) {
+    if (l == 1) {
+      const size_t tasks = task_count(total, n);
+      parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+        size_t i0, i1;
+        split(n, tasks, static_cast<size_t>(t), 1, &i0, &i1);
+        for (size_t i = i0; i < i1; ++i)
+          uk.bwd_apply_vec(c, p.dy + i * c, p.x + i * c, p.mean, q.data(), d.data(), k.data(), p.dx + i * c);
+      });
+    } else {
+      const size_t runs = n * c;
+      const size_t tasks = task_count(total, runs);
+      parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+        size_t r0, r1;
+        split(runs, tasks, static_cast<size_t>(t), 1, &r0, &r1);
+        for (size_t r = r0; r < r1; ++r) {
+          const size_t ch = r % c;
+          uk.bwd_apply_bc(l, p.dy + r * l, p.x + r * l, p.mean[ch], q[ch], d[ch], k[ch], p.dx + r * l);
+        }
+      });
+    }
+  }
+  return Status::kOk;
+}
+
+}  // namespace nnslim

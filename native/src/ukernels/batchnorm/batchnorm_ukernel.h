@@ -1,0 +1,55 @@
+// Internal interface between the ISA-free batchnorm driver (ops/batchnorm.cc) and the
+// per-ISA streaming kernels (ukernels/batchnorm/<isa>.cc). Not part of the public API.
+//
+// "vec" kernels walk a run of channels (per-element parameter arrays, the [N, C] layout),
+// "bc" kernels walk a run of one channel (broadcast parameters, the [N, C, L] layout).
+// Float accumulators in the vec reductions cover at most kBlockRows rows before the driver
+// folds them into double, so rounding error does not grow with N.
+#pragma once
+
+#include <cstddef>
+
+#include "nnslim/cpu.h"
+
+namespace nnslim {
+namespace batchnorm_detail {
+
+constexpr size_t kBlockRows = 64;
+
+struct BatchnormUkernel {
+  const char* name;
+  Isa isa;
+  // For rows r < nrows (row stride ld): y[r*ld + i] = (x[r*ld + i] - m[i]) * a[i] + b[i]
+  // (m null: x * a + b) (relu); stream: non-temporal stores for outputs larger than the cache.
+  void (*apply_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* m,
+                    const float* a, const float* b, float* y, bool relu, bool stream);
+  void (*apply_bc)(size_t n, const float* x, float m, float a, float b, float* y, bool relu,
+                   bool stream);
+  // For rows r < nrows (<= 4, row stride ld): d = x[r*ld + i] - p[i]; s1[i] += d; s2[i] += d*d.
+  void (*stats_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* p, float* s1,
+                    float* s2);
+  // s1 += sum(x - p), s2 += sum((x - p)^2) over a contiguous run (double totals).
+  void (*stats_bc)(size_t n, const float* x, float p, double* s1, double* s2);
+  // For rows r < nrows (<= 4): g = dy[r*ld + i]; sg[i] += g; sgx[i] += g * (x[r*ld + i] - mean[i]).
+  void (*bwd_reduce_vec)(size_t n, size_t nrows, size_t ld, const float* dy, const float* x,
+                         const float* mean, float* sg, float* sgx);
+  void (*bwd_reduce_bc)(size_t n, const float* dy, const float* x, float mean, double* sg,
+                        double* sgx);
+  // dx[i] = (dy[i] - ((x[i] - m[i]) * q[i] + d[i])) * k[i]   (bc: scalar m, q, d, k)
+  void (*bwd_apply_vec)(size_t n, const float* dy, const float* x, const float* m, const float* q,
+                        const float* d, const float* k, float* dx);
+  void (*bwd_apply_bc)(size_t n, const float* dy, const float* x, float m, float q, float d,
+                       float k, float* dx);
+};
+
+extern const BatchnormUkernel kBatchnormScalar;
+#if defined(__x86_64__)
+extern const BatchnormUkernel kBatchnormAvx2;
+extern const BatchnormUkernel kBatchnormAvx512;
+#endif
+#if defined(__aarch64__)
+extern const BatchnormUkernel kBatchnormNeon;
+#endif
+
+}  // namespace batchnorm_detail
+}  // namespace nnslim

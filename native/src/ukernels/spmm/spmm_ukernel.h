@@ -1,0 +1,76 @@
+// Internal interface between the ISA-free SpMM driver (ops/spmm.cc) and the per-ISA
+// micro-kernels (ukernels/spmm/<isa>.cc). Not part of the public API.
+//
+// Two shapes of work:
+//   rows (m >= 2): X is packed transposed per block of mb <= kMaxMb rows: xt[k * mp + i] =
+//     X[m0 + i][k], mp = mb rounded up to the kernel's m_align, padding zeroed. For W rows
+//     [0, nr) the kernel writes acc[r * mp + i] = sum_j w(r, j) * xt[col(j) * mp + i]
+//     (one SIMD axpy over the packed rows per non-zero; the driver transposes acc into Y).
+//   gemv (m == 1): y[r] = sum_j w(r, j) * x[col(j)] (gathers).
+// row_ptr points at the first row of the range; offsets are absolute into col_idx/values.
+// With q != null the weights are int8 (values == null) and the row's sum is multiplied by
+// scales[r]. No bias/relu here: the driver applies them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "nnslim/cpu.h"
+
+namespace nnslim {
+namespace spmm_detail {
+
+constexpr size_t kMaxMb = 64;
+
+struct CsrRows {
+  const int32_t* row_ptr;  // nr + 1 entries
+  const int32_t* col_idx;
+  const float* values;     // float weights, or null
+  const int8_t* q;         // int8 weights, or null
+  const float* scales;     // per row (indexed from the range's first row), with q
+};
+
+using RowsFn = void (*)(const CsrRows& w, size_t nr, const float* xt, size_t mp, float* acc);
+using GemvFn = void (*)(const CsrRows& w, size_t nr, const float* x, float* y);
+
+// Column-panel layout for m == 1 (built by csr_pack where the CPU has AVX-512): W rows in
+// slices of 16 (one per SIMD lane) and columns in panels of 32 (two registers of x). Slice s,
+// panel p holds steps[s * panels + p] steps; each step is 16 uint8 column offsets within the
+// panel (kPanelPad marks an empty lane) and 16 weights, lane r belonging to row 16 s + r. A
+// step's lane reads x[32 p + idx] through a two-register permute instead of a gather.
+constexpr size_t kSliceRows = 16;
+constexpr size_t kPanelCols = 32;
+constexpr uint8_t kPanelPad = 0xFF;
+
+struct PanelCsr {
+  size_t rows, cols, slices, panels;
+  const uint8_t* steps;        // slices * panels step counts (<= 32)
+  const size_t* slice_start;   // slices + 1 offsets, in steps
+  const uint8_t* idx;          // 16 per step
+  const float* values;         // 16 per step (float weights), or null
+  const int8_t* q;             // 16 per step (int8 weights), or null
+  const float* scales;         // with q: slices * 16 (zero-padded) row scales
+};
+// y[r] for rows r of slices [s0, s1) (rows >= w.rows are not written).
+using PanelGemvFn = void (*)(const PanelCsr& w, size_t s0, size_t s1, const float* x, float* y);
+
+struct SpmmUkernel {
+  const char* name;  // f32_spmm_ukernel_<MB>__<isa>
+  Isa isa;
+  size_t m_align;    // mp is a multiple of this (1..16)
+  RowsFn rows;
+  GemvFn gemv;
+  PanelGemvFn panel_gemv;  // null: the CSR gemv serves m == 1
+};
+
+extern const SpmmUkernel kSpmmScalar;
+#if defined(__x86_64__)
+extern const SpmmUkernel kSpmmAvx2;
+extern const SpmmUkernel kSpmmAvx512;
+#endif
+#if defined(__aarch64__)
+extern const SpmmUkernel kSpmmNeon;
+#endif
+
+}  // namespace spmm_detail
+}  // namespace nnslim

@@ -1,0 +1,179 @@
+// Fused batchnorm: every ISA variant against the *_ref loops on [N, C] and [N, C, L] shapes
+// around the vector widths, in-place apply, the non-temporal path, and a large-offset input
+// (mean >> std) for the stability of the one-pass statistics.
+#include <cfloat>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "nnslim/batchnorm.h"
+#include "nnslim/reference.h"
+#include "nnslim/threadpool.h"
+#include "testing.h"
+
+using nnslim_test::GuardedBuffer;
+using nnslim_test::rng;
+
+namespace {
+
+float uni(float lo, float hi) { return std::uniform_real_distribution<float>(lo, hi)(rng()); }
+
+bool close(float got, float want, double rel, double abs_tol) {
+  return std::fabs(static_cast<double>(got) - want) <= abs_tol + rel * std::fabs(static_cast<double>(want));
+}
+
+void check_bn(int64_t n, int64_t c, int64_t l, float offset, bool affine, bool relu) {
+  const size_t total = static_cast<size_t>(n * c * l);
+  const size_t cs = static_cast<size_t>(c);
+  GuardedBuffer<float> x(total, 1), y(total, 1), yref(total), dy(total), dx(total), dxref(total);
+  std::vector<float> gamma(cs), beta(cs), mean(cs), var(cs), invstd(cs), mref(cs), vref(cs), iref(cs);
+  std::vector<float> dg(cs), db(cs), dgref(cs), dbref(cs);
+  for (size_t i = 0; i < total; ++i) {
+    x[i] = offset + uni(-3, 3) * (1.0f + static_cast<float>(i % cs) * 0.1f);
+    dy[i] = uni(-1, 1);
+  }
+  for (size_t j = 0; j < cs; ++j) {
+    gamma[j] = uni(0.5f, 1.5f);
+    beta[j] = uni(-1, 1);
+  }
+  nnslim::BatchnormTrainParams tp;
+  tp.n = n;
+  tp.c = c;
+  tp.l = l;
+  tp.x = x.data();
+  tp.gamma = affine ? gamma.data() : nullptr;
+  tp.beta = affine ? beta.data() : nullptr;
+  tp.relu = relu;
+  tp.y = yref.data();
+  tp.mean = mref.data();
+  tp.var = vref.data();
+  tp.invstd = iref.data();
+  nnslim::batchnorm_train_forward_ref(tp);
+  nnslim::BatchnormBackwardParams bp;
+  bp.n = n;
+  bp.c = c;
+  bp.l = l;
+  bp.x = x.data();
+  bp.dy = dy.data();
+  bp.mean = mref.data();
+  bp.invstd = iref.data();
+  bp.gamma = affine ? gamma.data() : nullptr;
+  bp.dx = dxref.data();
+  bp.dgamma = dgref.data();
+  bp.dbeta = dbref.data();
+  nnslim::batchnorm_backward_ref(bp);
+  nnslim::BatchnormApplyParams ap;
+  ap.n = n;
+  ap.c = c;
+  ap.l = l;
+  ap.x = x.data();
+  ap.scale = gamma.data();
+  ap.shift = beta.data();
+  ap.relu = relu;
+  std::vector<float> aref(total);
+  ap.y = aref.data();
+  nnslim::batchnorm_apply_ref(ap);
+
+  const std::string shape = "[" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(l) + "]";
+  nnslim_test::for_each_isa([&](nnslim::Isa isa) {
+    const std::string where = std::string(nnslim::isa_name(isa)) + " " + shape;
+    tp.y = y.data();
+    tp.mean = mean.data();
+    tp.var = var.data();
+    tp.invstd = invstd.data();
+    EXPECT_TRUE(nnslim::batchnorm_train_forward(tp) == nnslim::Status::kOk);
+    int bad = 0;
+    for (size_t j = 0; j < cs; ++j) {
+      // The mean is accurate relative to the channel's spread, not to its own size.
+      const double sd = std::sqrt(static_cast<double>(vref[j]));
+      if (!close(mean[j], mref[j], 1e-6, 1e-6 * sd + 1e-7) || !close(var[j], vref[j], 1e-5, 1e-7) ||
+          !close(invstd[j], iref[j], 1e-5, 0))
+        if (bad++ < 3) EXPECT_MSG(false, where + " stats c=" + std::to_string(j) + ": " + std::to_string(mean[j]) + "/" +
+                                             std::to_string(mref[j]) + " var " + std::to_string(var[j]) + "/" + std::to_string(vref[j]));
+    }
+    // |y| is O(1) after normalization; x - mean in float loses ulp(x, mean) * gamma * invstd.
+    for (size_t i = 0; i < total; ++i) {
+      const size_t ch = (i / static_cast<size_t>(l)) % cs;
+      const double ytol = 4e-6 + 2.0 * FLT_EPSILON * (std::fabs(x[i]) + std::fabs(mref[ch])) * iref[ch] *
+                                     (affine ? gamma[ch] : 1.0f);
+      if (!close(y[i], yref[i], 1e-5, ytol) && bad++ < 3)
+        EXPECT_MSG(false, where + " y[" + std::to_string(i) + "] " + std::to_string(y[i]) + " vs " + std::to_string(yref[i]));
+    }
+    bp.dx = dx.data();
+    bp.dgamma = dg.data();
+    bp.dbeta = db.data();
+    bp.mean = mref.data();
+    bp.invstd = iref.data();
+    EXPECT_TRUE(nnslim::batchnorm_backward(bp) == nnslim::Status::kOk);
+    const double scale_sum = std::sqrt(static_cast<double>(n * l));
+    for (size_t j = 0; j < cs; ++j)
+      if ((!close(db[j], dbref[j], 1e-5, 1e-5 * scale_sum) || !close(dg[j], dgref[j], 1e-5, 1e-5 * scale_sum)) && bad++ < 3)
+        EXPECT_MSG(false, where + " dgamma/dbeta c=" + std::to_string(j));
+    for (size_t i = 0; i < total; ++i)
+      if (!close(dx[i], dxref[i], 1e-4, 1e-5) && bad++ < 3)
+        EXPECT_MSG(false, where + " dx[" + std::to_string(i) + "] " + std::to_string(dx[i]) + " vs " + std::to_string(dxref[i]));
+    // eval-mode backward: dx = dy * gamma * invstd
+    bp.training = false;
+    EXPECT_TRUE(nnslim::batchnorm_backward(bp) == nnslim::Status::kOk);
+    for (size_t i = 0; i < total; ++i) {
+      const size_t ch = (i / static_cast<size_t>(l)) % cs;
+      const float want = dy[i] * (affine ? gamma[ch] : 1.0f) * iref[ch];
+      if (!close(dx[i], want, 1e-6, 1e-7) && bad++ < 3) EXPECT_MSG(false, where + " eval dx");
+    }
+    bp.training = true;
+    // inference apply, out of place then in place
+    ap.y = y.data();
+    EXPECT_TRUE(nnslim::batchnorm_apply(ap) == nnslim::Status::kOk);
+    for (size_t i = 0; i < total; ++i)
+      if (!close(y[i], aref[i], 1e-6, 1e-6 * (1 + std::fabs(offset))) && bad++ < 3) EXPECT_MSG(false, where + " apply");
+    for (size_t i = 0; i < total; ++i) y[i] = x[i];
+    ap.x = y.data();
+    EXPECT_TRUE(nnslim::batchnorm_apply(ap) == nnslim::Status::kOk);
+    ap.x = x.data();
+    for (size_t i = 0; i < total; ++i)
+      if (!close(y[i], aref[i], 1e-6, 1e-6 * (1 + std::fabs(offset))) && bad++ < 3) EXPECT_MSG(false, where + " apply in place");
+  });
+}
+
+}  // namespace
+
+TEST(batchnorm_matches_reference_2d) {
+  for (int64_t n : {1, 2, 3, 5, 64, 65, 130})
+    for (int64_t c : {1, 7, 16, 17, 33, 100}) check_bn(n, c, 1, 0.0f, (n + c) % 2 == 0, c % 3 == 0);
+}
+
+TEST(batchnorm_matches_reference_3d) {
+  for (int64_t n : {1, 2, 5})
+    for (int64_t c : {1, 3, 8})
+      for (int64_t l : {2, 7, 16, 33, 200}) check_bn(n, c, l, 0.0f, l % 2 == 1, c == 3);
+}
+
+TEST(batchnorm_large_offset_is_stable) {
+  check_bn(300, 20, 1, 1000.0f, true, false);
+  check_bn(4, 5, 3000, 1000.0f, true, false);
+  check_bn(5000, 3, 1, -300.0f, false, false);
+}
+
+TEST(batchnorm_multithreaded_and_streaming) {
+  const int saved = nnslim::get_num_threads();
+  nnslim::set_num_threads(3);
+  check_bn(257, 131, 1, 0.5f, true, true);
+  check_bn(7, 13, 999, 0.5f, true, false);
+  nnslim::set_num_threads(saved);
+  // > 16 MiB output: the non-temporal store path with rows not 64-byte aligned.
+  check_bn(1030, 4099, 1, 0.0f, true, true);
+}
+
+TEST(batchnorm_rejects_bad_arguments) {
+  nnslim::BatchnormApplyParams ap;
+  ap.n = 2;
+  ap.c = 2;
+  ap.l = 0;
+  EXPECT_TRUE(nnslim::batchnorm_apply(ap) == nnslim::Status::kInvalidArgument);
+  ap.l = 1;
+  EXPECT_TRUE(nnslim::batchnorm_apply(ap) == nnslim::Status::kInvalidArgument);  // null pointers
+  nnslim::BatchnormTrainParams tp;
+  tp.n = 0;
+  tp.c = 3;
+  EXPECT_TRUE(nnslim::batchnorm_train_forward(tp) == nnslim::Status::kInvalidArgument);  // no values
+}
