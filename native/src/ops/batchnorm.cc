@@ -1,7 +1,7 @@
 // The ISA-free batchnorm driver: validation, kernel selection, threading and the per-channel
 // parameter math (double). The streaming loops live in ukernels/batchnorm/<isa>.cc.
 //   [N, C] (L = 1): channels are contiguous within a row; reductions split channels over
-//     tasks, walk rows four at a time and fold float partial sums into double every 64 rows.
+//     tasks, walk rows eight at a time and fold float partial sums into double every 64 rows.
 //   [N, C, L]: each (sample, channel) run of L values is contiguous; tasks split channels.
 #include <algorithm>
 #include <cmath>
@@ -98,22 +98,21 @@ void reduce_rows(size_t n, size_t c, size_t total, std::vector<double>& d1,
   const size_t tasks = task_count(total, (c + 15) / 16);
   std::vector<float> f1(c), f2(c);
   parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
-    size_t t0, t1;
-    split(c, tasks, static_cast<size_t>(t), 16, &t0, &t1);
-    // Cache-resident inputs: channel chunks keep the kernel's per-channel state (pivot, two
-    // partial sums) in L1. Inputs streamed from DRAM: whole rows (long sequential runs).
-    const size_t chunk = total * sizeof(float) < kStreamBytes ? 1024 : t1 - t0;
-    for (size_t c0 = t0; c0 < t1; c0 += chunk) {
-      const size_t c1 = std::min(t1, c0 + chunk);
-      for (size_t i0 = 0; i0 < n; i0 += kBlockRows) {
-        const size_t i1 = std::min(n, i0 + kBlockRows);
-        std::fill(f1.begin() + c0, f1.begin() + c1, 0.0f);
-        std::fill(f2.begin() + c0, f2.begin() + c1, 0.0f);
-        for (size_t i = i0; i < i1; i += 4) kernel(i, std::min<size_t>(4, i1 - i), c0, c1 - c0, f1.data(), f2.data());
-        for (size_t j = c0; j < c1; ++j) {
-          d1[j] += f1[j];
-          d2[j] += f2[j];
-        }
+    size_t c0, c1;
+    split(c, tasks, static_cast<size_t>(t), 16, &c0, &c1);
+    if (c0 >= c1) return;
+    // Eight rows per kernel call: the per-channel state (pivot, two partial sums) is loaded and
+    // stored once per eight rows read.
+    constexpr size_t kRowsPerCall = 8;
+    for (size_t i0 = 0; i0 < n; i0 += kBlockRows) {
+      const size_t i1 = std::min(n, i0 + kBlockRows);
+      std::fill(f1.begin() + c0, f1.begin() + c1, 0.0f);
+      std::fill(f2.begin() + c0, f2.begin() + c1, 0.0f);
+      for (size_t i = i0; i < i1; i += kRowsPerCall)
+        kernel(i, std::min(kRowsPerCall, i1 - i), c0, c1 - c0, f1.data(), f2.data());
+      for (size_t j = c0; j < c1; ++j) {
+        d1[j] += f1[j];
+        d2[j] += f2[j];
       }
     }
   });

@@ -25,12 +25,12 @@ struct BatchnormUkernel {
                     const float* a, const float* b, float* y, bool relu, bool stream);
   void (*apply_bc)(size_t n, const float* x, float m, float a, float b, float* y, bool relu,
                    bool stream);
-  // For rows r < nrows (<= 4, row stride ld): d = x[r*ld + i] - p[i]; s1[i] += d; s2[i] += d*d.
+  // For rows r < nrows (row stride ld): d = x[r*ld + i] - p[i]; s1[i] += d; s2[i] += d*d.
   void (*stats_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* p, float* s1,
                     float* s2);
   // s1 += sum(x - p), s2 += sum((x - p)^2) over a contiguous run (double totals).
   void (*stats_bc)(size_t n, const float* x, float p, double* s1, double* s2);
-  // For rows r < nrows (<= 4): g = dy[r*ld + i]; sg[i] += g; sgx[i] += g * (x[r*ld + i] - mean[i]).
+  // For rows r < nrows: g = dy[r*ld + i]; sg[i] += g; sgx[i] += g * (x[r*ld + i] - mean[i]).
   void (*bwd_reduce_vec)(size_t n, size_t nrows, size_t ld, const float* dy, const float* x,
                          const float* mean, float* sg, float* sgx);
   void (*bwd_reduce_bc)(size_t n, const float* dy, const float* x, float mean, double* sg,
