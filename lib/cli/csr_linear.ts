@@ -1,10 +1,11 @@
 import { checkTensor, Tensor } from '../tensor';
 import { shapeError } from '../errors';
-import { LoadedTensor, registerLayer } from '../io';
 import { Linear } from '../nn/linear';
 import { native } from '../native';
 import type { Module, StateDict } from '../nn/sequential';
 import { CsrMatrix, PackedCsrMatrix, QuantizedCsrMatrix, spmmAsync } from '../sparse';
+
+// Saved and loaded by io.saveModel / io.loadModel (codecs 'DenseLinear' and 'CsrLinear' in lib/io/model.ts).
 
 /**
  * Inference-only float32 Linear on the dense float GEMM with bias and optional ReLU fused into
@@ -128,56 +129,3 @@ export class CsrLinear implements Module {
     // Loading goes through the io codec, which builds a new layer from the arrays.
   }
 }
-
-function arr<T>(t: LoadedTensor | undefined, ctor: new (...a: never[]) => T, name: string): T {
-  if (!t || !(t.data instanceof ctor)) throw new Error(`CsrLinear ${name} is missing or has the wrong dtype`);
-  return t.data as T;
-}
-
-function dims(cfg: Record<string, unknown>): [number, number] {
-  const { inFeatures, outFeatures } = cfg;
-  for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) throw new Error(`${k} must be a positive integer, got ${JSON.stringify(v)}`);
-  }
-  return [inFeatures as number, outFeatures as number];
-}
-
-registerLayer({
-  type: 'DenseLinear',
-  matches: (l) => l instanceof DenseLinear,
-  config: (l) => {
-    const d = l as DenseLinear;
-    return { inFeatures: d.inFeatures, outFeatures: d.outFeatures, bias: d.bias !== null, relu: d.relu };
-  },
-  tensors: (l) => (l as DenseLinear).stateDict(),
-  create: (cfg, t) => {
-    const [inF, outF] = dims(cfg);
-    if (typeof cfg.bias !== 'boolean' || typeof cfg.relu !== 'boolean') throw new Error('DenseLinear bias and relu must be booleans');
-    const w = arr(t.weight, Float32Array, 'weight');
-    if (t.weight.shape.length !== 2 || t.weight.shape[0] !== outF || t.weight.shape[1] !== inF) throw new Error(`DenseLinear weight must have shape [${outF}, ${inF}]`);
-    const b = cfg.bias ? arr(t.bias, Float32Array, 'bias') : null;
-    return new DenseLinear(inF, outF, w.slice(), b ? b.slice() : null, cfg.relu);
-  },
-});
-
-registerLayer({
-  type: 'CsrLinear',
-  matches: (l) => l instanceof CsrLinear,
-  config: (l) => {
-    const c = l as CsrLinear;
-    return { inFeatures: c.inFeatures, outFeatures: c.outFeatures, int8: c.int8, bias: c.bias !== null, relu: c.relu };
-  },
-  create: (cfg, t) => {
-    const { inFeatures, outFeatures, int8, bias, relu } = cfg as { inFeatures: number; outFeatures: number; int8: unknown; bias: unknown; relu: unknown };
-    if (typeof int8 !== 'boolean' || typeof bias !== 'boolean' || typeof relu !== 'boolean') throw new Error('CsrLinear int8, bias and relu must be booleans');
-    const rowPtr = arr(t.row_ptr, Int32Array, 'row_ptr');
-    const colIdx = arr(t.col_idx, Int32Array, 'col_idx');
-    // The CsrMatrix constructors validate the structure (row pointers, column indices, lengths).
-    const w = int8
-      ? new QuantizedCsrMatrix(outFeatures, inFeatures, rowPtr.slice(), colIdx.slice(), arr(t.values, Int8Array, 'values').slice(), arr(t.scales, Float32Array, 'scales').slice())
-      : new CsrMatrix(outFeatures, inFeatures, rowPtr.slice(), colIdx.slice(), arr(t.values, Float32Array, 'values').slice());
-    const b = bias ? arr(t.bias, Float32Array, 'bias') : null;
-    if (b && b.length !== outFeatures) throw new Error(`CsrLinear bias must have ${outFeatures} values`);
-    return new CsrLinear(w, b ? b.slice() : null, relu);
-  },
-});

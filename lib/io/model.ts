@@ -8,7 +8,8 @@ import { DynamicQuantizedLinear, QuantizedLinear } from '../nn/quantized_linear'
 import type { QuantizedLinearState } from '../nn/quantized_linear';
 import { QTensor } from '../quant/qtensor';
 import { SparseLinear } from '../nn/sparse_linear';
-import { CsrMatrix } from '../sparse';
+import { CsrMatrix, QuantizedCsrMatrix } from '../sparse';
+import { CsrLinear, DenseLinear } from '../cli/csr_linear';
 import { Module, Sequential, StateDict } from '../nn/sequential';
 import { formatError } from './format_error';
 import { LoadedTensor, Safetensors, TensorArray, loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors';
@@ -158,12 +159,55 @@ registerLayer({
 
 type AnyQuantizedLinear = QuantizedLinear | DynamicQuantizedLinear;
 
-/** Plain int8 weights + their qparams + bias: the stored form of both quantized Linear layers. */
+/**
+ * int8 weights as stored: plain (`weight`, I8 [out, in]), or, when that is smaller (pruned
+ * weights), `weight_mask` (U8: bit i, LSB first, set when element i of the row-major weight is
+ * non-zero) + `weight_values` (I8: the non-zeros in row-major order). Lossless either way.
+ */
+function encodeInt8(w: Int8Array, shape: [number, number]): StateDict {
+  let nnz = 0;
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) nnz++;
+  const maskBytes = Math.ceil(w.length / 8);
+  if (maskBytes + nnz >= w.length) return { weight: { data: w.slice(), shape } };
+  const mask = new Uint8Array(maskBytes);
+  const values = new Int8Array(nnz);
+  for (let i = 0, j = 0; i < w.length; i++) {
+    if (w[i] !== 0) {
+      mask[i >> 3] |= 1 << (i & 7);
+      values[j++] = w[i];
+    }
+  }
+  return { weight_mask: { data: mask, shape: [maskBytes] }, weight_values: { data: values, shape: [nnz] } };
+}
+
+function decodeInt8(type: string, t: Record<string, LoadedTensor>, outF: number, inF: number): Int8Array {
+  const n = outF * inF;
+  if (t.weight !== undefined) {
+    if (!shapeIs(t.weight, [outF, inF]) || !(t.weight.data instanceof Int8Array)) throw new Error(`${type} weight must be I8 of shape [${outF}, ${inF}]`);
+    return t.weight.data.slice();
+  }
+  const mask = t.weight_mask, values = t.weight_values;
+  if (!mask || !(mask.data instanceof Uint8Array) || !shapeIs(mask, [Math.ceil(n / 8)])) throw new Error(`${type} needs weight (I8 [${outF}, ${inF}]) or weight_mask (U8 [${Math.ceil(n / 8)}]) + weight_values`);
+  if (!values || !(values.data instanceof Int8Array) || values.shape.length !== 1) throw new Error(`${type} weight_values must be a 1-D I8 tensor`);
+  const m = mask.data, v = values.data;
+  const out = new Int8Array(n);
+  let j = 0;
+  for (let i = 0; i < m.length * 8; i++) {
+    if (!(m[i >> 3] & (1 << (i & 7)))) continue;
+    if (i >= n) throw new Error(`${type} weight_mask has bits set past the ${n} weights`);
+    if (j >= v.length) throw new Error(`${type} weight_mask has more bits set than the ${v.length} weight_values`);
+    out[i] = v[j++];
+  }
+  if (j !== v.length) throw new Error(`${type} weight_mask has ${j} bits set but there are ${v.length} weight_values`);
+  return out;
+}
+
+/** int8 weights (plain or bitmask-compressed) + their qparams + bias: the stored form of both quantized Linear layers. */
 function quantizedTensors(l: AnyQuantizedLinear): StateDict {
   const w = l.weight;
   const perChannel = w.qscheme === 'per_channel_affine';
   const sd: StateDict = {
-    weight: { data: w.data.slice(), shape: [l.outFeatures, l.inFeatures] },
+    ...encodeInt8(w.data as Int8Array, [l.outFeatures, l.inFeatures]),
     weight_scale: perChannel ? { data: (w.scales as Float32Array).slice(), shape: [l.outFeatures] } : { data: Float32Array.of(w.scale as number), shape: [1] },
     weight_zero_point: perChannel ? { data: (w.zeroPoints as Int32Array).slice(), shape: [l.outFeatures] } : { data: Int32Array.of(w.zeroPoint as number), shape: [1] },
   };
@@ -176,12 +220,11 @@ function quantizedState(type: string, cfg: LayerConfig, t: Record<string, Loaded
   const outF = posInt(cfg, 'outFeatures', type);
   if (typeof cfg.bias !== 'boolean' || typeof cfg.perChannel !== 'boolean') throw new Error(`${type}.bias and perChannel must be booleans`);
   const q = cfg.perChannel ? outF : 1;
-  const w = t.weight, s = t.weight_scale, z = t.weight_zero_point;
-  if (!shapeIs(w, [outF, inF]) || !(w.data instanceof Int8Array)) throw new Error(`${type} weight must be I8 of shape [${outF}, ${inF}]`);
+  const s = t.weight_scale, z = t.weight_zero_point;
   if (!shapeIs(s, [q]) || !(s.data instanceof Float32Array)) throw new Error(`${type} weight_scale must be F32 of shape [${q}]`);
   if (!shapeIs(z, [q]) || !(z.data instanceof Int32Array)) throw new Error(`${type} weight_zero_point must be I32 of shape [${q}]`);
   if (cfg.bias && (!shapeIs(t.bias, [outF]) || !(t.bias.data instanceof Float32Array))) throw new Error(`${type} bias must be F32 of shape [${outF}]`);
-  const data = w.data.slice();
+  const data = decodeInt8(type, t, outF, inF);
   // The QTensor constructor checks the qparams (finite positive scales, zero points in range).
   const weight = cfg.perChannel
     ? new QTensor({ data, shape: [outF, inF], scales: s.data.slice(), zeroPoints: z.data.slice(), axis: 0 })
@@ -256,6 +299,60 @@ registerLayer({
     const csr = new CsrMatrix(outF, inF, rowPtr.data.slice(), colIdx.data.slice(), values.data.slice());
     const bias = cfg.bias ? (t.bias.data as Float32Array).slice() : null;
     return SparseLinear.fromState({ csr, bias, choice: cfg.choice, timings: cfg.timings, reason: cfg.reason } as Parameters<typeof SparseLinear.fromState>[0]);
+  },
+});
+
+// The demo's inference layers (lib/cli/csr_linear.ts), so its stage models load anywhere.
+function arr<T>(t: LoadedTensor | undefined, ctor: new (...a: never[]) => T, name: string): T {
+  if (!t || !(t.data instanceof ctor)) throw new Error(`CsrLinear ${name} is missing or has the wrong dtype`);
+  return t.data as T;
+}
+
+function dims(cfg: Record<string, unknown>): [number, number] {
+  const { inFeatures, outFeatures } = cfg;
+  for (const [k, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > 2 ** 31 - 1) throw new Error(`${k} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return [inFeatures as number, outFeatures as number];
+}
+
+registerLayer({
+  type: 'DenseLinear',
+  matches: (l) => l instanceof DenseLinear,
+  config: (l) => {
+    const d = l as DenseLinear;
+    return { inFeatures: d.inFeatures, outFeatures: d.outFeatures, bias: d.bias !== null, relu: d.relu };
+  },
+  tensors: (l) => (l as DenseLinear).stateDict(),
+  create: (cfg, t) => {
+    const [inF, outF] = dims(cfg);
+    if (typeof cfg.bias !== 'boolean' || typeof cfg.relu !== 'boolean') throw new Error('DenseLinear bias and relu must be booleans');
+    const w = arr(t.weight, Float32Array, 'weight');
+    if (t.weight.shape.length !== 2 || t.weight.shape[0] !== outF || t.weight.shape[1] !== inF) throw new Error(`DenseLinear weight must have shape [${outF}, ${inF}]`);
+    const b = cfg.bias ? arr(t.bias, Float32Array, 'bias') : null;
+    return new DenseLinear(inF, outF, w.slice(), b ? b.slice() : null, cfg.relu);
+  },
+});
+
+registerLayer({
+  type: 'CsrLinear',
+  matches: (l) => l instanceof CsrLinear,
+  config: (l) => {
+    const c = l as CsrLinear;
+    return { inFeatures: c.inFeatures, outFeatures: c.outFeatures, int8: c.int8, bias: c.bias !== null, relu: c.relu };
+  },
+  create: (cfg, t) => {
+    const { inFeatures, outFeatures, int8, bias, relu } = cfg as { inFeatures: number; outFeatures: number; int8: unknown; bias: unknown; relu: unknown };
+    if (typeof int8 !== 'boolean' || typeof bias !== 'boolean' || typeof relu !== 'boolean') throw new Error('CsrLinear int8, bias and relu must be booleans');
+    const rowPtr = arr(t.row_ptr, Int32Array, 'row_ptr');
+    const colIdx = arr(t.col_idx, Int32Array, 'col_idx');
+    // The CsrMatrix constructors validate the structure (row pointers, column indices, lengths).
+    const w = int8
+      ? new QuantizedCsrMatrix(outFeatures, inFeatures, rowPtr.slice(), colIdx.slice(), arr(t.values, Int8Array, 'values').slice(), arr(t.scales, Float32Array, 'scales').slice())
+      : new CsrMatrix(outFeatures, inFeatures, rowPtr.slice(), colIdx.slice(), arr(t.values, Float32Array, 'values').slice());
+    const b = bias ? arr(t.bias, Float32Array, 'bias') : null;
+    if (b && b.length !== outFeatures) throw new Error(`CsrLinear bias must have ${outFeatures} values`);
+    return new CsrLinear(w, b ? b.slice() : null, relu);
   },
 });
 

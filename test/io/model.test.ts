@@ -192,6 +192,27 @@ describe('saveModel / loadModel', () => {
       expect(sparse.CsrMatrix).toBeDefined();
     });
 
+    it('stores pruned int8 weights as a bitmask + non-zero values, losslessly', () => {
+      const q = compressed();
+      const bytes = io.saveModel(q);
+      const st = io.loadSafetensors(bytes);
+      expect(st.tensors['0.weight']).toBeUndefined();
+      expect(st.tensors['0.weight_mask'].dtype).toBe('U8');
+      expect(st.tensors['0.weight_mask'].shape).toEqual([60]);
+      const nnz = Array.from((q.layers[0] as nn.QuantizedLinear).weight.data).filter((v) => v !== 0).length;
+      expect(st.tensors['0.weight_values'].shape).toEqual([nnz]);
+      expect(st.tensors['1.weight'].dtype).toBe('I8'); // dense enough: plain
+      const again = io.loadModel(bytes);
+      expect(Array.from((again.layers[0] as nn.QuantizedLinear).weight.data)).toEqual(Array.from((q.layers[0] as nn.QuantizedLinear).weight.data));
+      const edit = (name: string, t: io.TensorLike) => loadEdited(io.saveSafetensors({ ...st.tensors, [name]: t }, { ...st.metadata }));
+      const mask = (st.tensors['0.weight_mask'].data as Uint8Array).slice();
+      const flip = mask.findIndex((b) => b !== 0xff);
+      mask[flip] |= ~mask[flip] & -~mask[flip] & 0xff; // set one more bit
+      formatError(() => edit('0.weight_mask', { data: mask, shape: [60] }), /more bits set|bits set but/);
+      formatError(() => edit('0.weight_values', { data: new Int8Array(nnz + 1), shape: [nnz + 1] }), /bits set but/);
+      formatError(() => edit('0.weight_mask', { data: new Uint8Array(59), shape: [59] }), /weight_mask \(U8 \[60\]\)/);
+    });
+
     it('rejects inconsistent int8 layers', () => {
       const bytes = io.saveModel(compressed());
       const st = io.loadSafetensors(bytes);
