@@ -29,7 +29,8 @@
 
 #if defined(NNSLIM_BENCH_OPENBLAS)
 extern "C" {
-// From cblas.h (Debian's libopenblas-dev ships the library; declare what we use).
+// The cblas.h subset used here (Debian keeps cblas.h under a multiarch path; these
+// declarations match it and avoid depending on where it lives).
 enum CBLAS_ORDER { CblasRowMajor = 101, CblasColMajor = 102 };
 enum CBLAS_TRANSPOSE { CblasNoTrans = 111, CblasTrans = 112 };
 void cblas_sgemm(CBLAS_ORDER order, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,

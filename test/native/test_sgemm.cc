@@ -288,6 +288,14 @@ TEST(sgemm_small_m_paths) {
   });
 }
 
+TEST(sgemm_small_m_long_k) {
+  // m <= 8 with k long enough to be summed in chunks, n across several column groups.
+  nnslim_test::for_each_isa([](Isa) {
+    for (int64_t m : {1, 4, 5, 8})
+      for_all_trans(Shape{m, 200, 3001, false, false, 0, 1, 0, 1.0f, 0.5f, true, true}, check_shape);
+  });
+}
+
 TEST(sgemm_random_shapes) {
   nnslim_test::for_each_isa([](Isa) {
     std::uniform_int_distribution<int> dim(1, 150), pad(0, 9), bit(0, 1);
@@ -313,6 +321,8 @@ TEST(sgemm_threads_1_and_2) {
       // split over m (n is one panel).
       for_all_trans(Shape{6, 1100, 1000}, check_shape);
       for_all_trans(Shape{300, 20, 400}, check_shape);
+      // Few rows, large: two tasks per thread along n.
+      check_shape(Shape{40, 1000, 900, false, true, 0, 0, 0, 1.0f, 1.0f, true, false});
     });
   }
 }

@@ -1,20 +1,26 @@
 // The ISA-free sgemm driver: validation, micro-kernel selection, cache blocking, packing,
-// threading and the small-m paths. Goto/BLIS-style loop nest per task:
+// threading and the small-m paths (m <= 8: kernels that read B unpacked). Goto/BLIS-style
+// loop nests per task, in one of two orders:
 //
-//   for ic in task rows, step MC
-//     for pc in 0..K, step kc (~KC)          pack the A block (mc x kc), once
-//       for jc in task columns, step NC      pack the B block (kc x nc, stays in L2)
-//         for ir in 0..mc, step MR           the A micro-panel stays in L1
-//           for jr in 0..nc, step NR         micro-kernel, epilogue on the last pc
+//   A-major (many rows)                       B-major (<= 512 rows, the nn.Linear case)
+//   for ic in task rows, step MC              for ic: pack A over the whole k (mc x k)
+//     for pc in 0..K, step kc (~KC)             for jc, narrow (~512 KiB of B over k)
+//       pack the A block (mc x kc)                pack B over the whole k (rows of a
+//       for jc in task columns, step NC             trans_b B read sequentially)
+//         pack the B block (kc x nc, L2)          for pc: for ir: for jr: micro-kernel,
+//         for ir (MR), jr (NR): micro-kernel        which prefetches the next jc's B
 //
-// Tasks are rectangles of C (a tm x tn grid with tm * tn = threads); each task packs what
-// it reads, so tasks need no barrier. All scratch memory is one arena owned by the calling
-// thread and carved into per-task slots, allocated before C is touched.
+// The A micro-panel (MR x kc) stays in L1 while packed B panels stream past it; the
+// epilogue (alpha, beta, bias, relu) is applied when the last k block is stored. Software
+// prefetch of the next B source overlaps the memory-bound packing with arithmetic.
+// Tasks are rectangles of C (a tm x tn grid, tm * tn <= threads, or twice that along n
+// for few rows); each task packs what it reads, so tasks need no barrier. All scratch
+// memory is one arena owned by the calling thread and carved into per-task slots,
+// allocated before C is touched.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
-#include <cstring>
 
 #include "nnslim/cpu.h"
 #include "nnslim/kernels.h"
@@ -98,6 +104,8 @@ constexpr size_t kBMajorBlockFloats = size_t{1} << 17;
 // Below this many multiply-adds a call runs on the calling thread only: waking a worker
 // costs ~10-50 us, the time of ~1-5 M multiply-adds on one core.
 constexpr double kMinParallelMacs = 1 << 21;
+// Smallest task worth splitting off when a call is already parallel.
+constexpr double kMinTaskMacs = 1 << 23;
 // The small-m paths stream B once; below this many elements of B (4 MiB) one core's
 // bandwidth finishes it before a second thread would have started.
 constexpr double kMinParallelSmallB = 1 << 20;
@@ -299,6 +307,12 @@ Status packed(const SgemmParams& p, const SgemmUkernel& uk, int threads) {
       }
     }
   }
+  // With few rows per task (the B-major order below), splitting n further costs only a
+  // repack of the small A per task; two tasks per thread then let a thread that starts
+  // late (a busy machine) leave its second task to the others.
+  if (tm * tn > 1 && div_up(m_panels, tm) * mr_tile <= kBMajorMaxRows && n_panels >= 2 * tn &&
+      static_cast<double>(m) * n * k >= 2.0 * tm * tn * kMinTaskMacs)
+    tn *= 2;
   const size_t tasks = tm * tn;
 
   const size_t task_rows = std::min(div_up(m_panels, tm), div_up(kMc, mr_tile)) * mr_tile;

@@ -33,8 +33,8 @@ struct Epilogue {
 };
 
 // C[mr x nr] (row stride ldc) = epilogue(packed A micro-panel * packed B micro-panel).
-// 1 <= mr <= MR, 1 <= nr <= NR, kc >= 1. a and b are 64-byte aligned. Writes only the
-// mr x nr tile of C.
+// 1 <= mr <= MR, 1 <= nr <= NR, kc >= 1. b is 64-byte aligned (a need not be). Writes only
+// the mr x nr tile of C.
 using GemmFn = void (*)(size_t mr, size_t nr, size_t kc, const float* a, const float* b,
                         float* c, size_t ldc, const Epilogue& ep);
 
