@@ -54,6 +54,14 @@ export interface NativeAddon {
   quantizeDynamic(x: Float32Array, m: number, k: number, rowsPerGroup: number, qmin: number, qmax: number,
     out: Uint8Array | Int8Array, scales: Float32Array, zeroPoints: Int32Array): Uint8Array | Int8Array;
   chooseQParams(min: number, max: number, qmin: number, qmax: number): [number, number];
+  // fused optimizer updates (native/binding/optim.cc); scalars are the float32 constants of lib/optim
+  adamUpdate(param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array,
+    maxExpAvgSq: Float32Array | null, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
+    eps: number, negStepSize: number, invBc2Sqrt: number, weightDecay: number, decay: number, decoupled: boolean,
+    maximize: boolean): void;
+  rmspropUpdate(param: Float32Array, grad: Float32Array, squareAvg: Float32Array, gradAvg: Float32Array | null,
+    momentumBuffer: Float32Array | null, alpha: number, oneMinusAlpha: number, eps: number, weightDecay: number,
+    momentum: number, negLr: number, maximize: boolean): void;
 }
 
 /** Native packed int8 weights (qgemmPack): an opaque object freed by GC. */

@@ -1,6 +1,7 @@
 import { checkBool, rangeError, typeError } from '../errors';
+import { native } from '../native';
 import type { Parameter } from '../nn/parameter';
-import { loadBuffer, loadStep, Optimizer, type ParamGroup, type ParamState, type Params } from './optimizer';
+import { loadBuffer, loadStep, NATIVE_MIN_ELEMENTS, Optimizer, type ParamGroup, type ParamState, type Params, separate } from './optimizer';
 import { checkUnitOpen, numberOr } from './validate';
 
 /** Options of {@link Adam} and {@link AdamW} (PyTorch names in camelCase). */
@@ -138,6 +139,12 @@ function adamUpdate(
   const decoupled = decay === decay;
   const decayf = decoupled ? f(decay) : 1;
   const l2 = !decoupled && wd !== 0;
+  // The native kernel (native/src/ops/optim.cc) does the same float32 arithmetic on 2+ threads;
+  // it decides L2 from wdf, so a wd that rounds to 0 stays here.
+  if (n >= NATIVE_MIN_ELEMENTS && (decoupled || (wdf !== 0) === l2) && separate(p, grad, m, v, vmax)) {
+    native.adamUpdate(p, grad, m, v, vmax, b1, ob1, b2, ob2, epsf, nss, rbc2, wdf, decayf, decoupled, maximize);
+    return;
+  }
   if (!l2 && vmax === null) {
     // Branch-free common path (Adam without L2, AdamW; no amsgrad): p * 1 is exact for Adam.
     for (let i = 0; i < n; i++) {

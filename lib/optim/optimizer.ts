@@ -62,6 +62,20 @@ function toArray(v: unknown): unknown[] | undefined {
   return undefined;
 }
 
+/** Parameters with at least this many elements use the fused native updates (same float32 results). */
+export const NATIVE_MIN_ELEMENTS = 4096;
+
+/** True when no two of the arrays share an ArrayBuffer (the native updates require unaliased arrays). */
+export function separate(...arrays: Array<Float32Array | null>): boolean {
+  const seen = new Set<ArrayBufferLike>();
+  for (const a of arrays) {
+    if (a === null) continue;
+    if (seen.has(a.buffer)) return false;
+    seen.add(a.buffer);
+  }
+  return true;
+}
+
 /** Copies a saved buffer (Float32Array or number[]) of length `n` into a new Float32Array. */
 export function loadBuffer(name: string, value: unknown, n: number): Float32Array {
   if (value instanceof Float32Array) {

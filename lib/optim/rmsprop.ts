@@ -1,6 +1,7 @@
 import { checkBool, rangeError } from '../errors';
+import { native } from '../native';
 import type { Parameter } from '../nn/parameter';
-import { loadBuffer, loadStep, Optimizer, type ParamGroup, type ParamState, type Params } from './optimizer';
+import { loadBuffer, loadStep, NATIVE_MIN_ELEMENTS, Optimizer, type ParamGroup, type ParamState, type Params, separate } from './optimizer';
 import { checkUnitOpen, numberOr } from './validate';
 
 /** Options of {@link RMSprop} (PyTorch names in camelCase). */
@@ -90,6 +91,11 @@ function rmspropUpdate(
   const nlr = f(-lr);
   const sgn = maximize ? -1 : 1;
   const l2 = wd !== 0;
+  // Same arithmetic natively (native/src/ops/optim.cc); it decides L2 from wdf.
+  if (n >= NATIVE_MIN_ELEMENTS && (wdf !== 0) === l2 && separate(p, grad, sq, ga, buf)) {
+    native.rmspropUpdate(p, grad, sq, ga, buf, af, oa, epsf, wdf, mf, nlr, maximize);
+    return;
+  }
   if (!l2 && ga === null && buf === null) {
     // Branch-free common path (no weight decay, not centered, no momentum).
     for (let i = 0; i < n; i++) {

@@ -123,6 +123,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_batchnorm(env, exports);
   init_qgemm(env, exports);
   init_select(env, exports);
+  init_optim(env, exports);
   return exports;
 }
 

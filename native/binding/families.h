@@ -10,5 +10,6 @@ void init_sparse(Napi::Env env, Napi::Object exports);
 void init_batchnorm(Napi::Env env, Napi::Object exports);
 void init_qgemm(Napi::Env env, Napi::Object exports);
 void init_select(Napi::Env env, Napi::Object exports);
+void init_optim(Napi::Env env, Napi::Object exports);
 
 }  // namespace nnslim_binding
