@@ -2,6 +2,10 @@
 // lib/optim/adam.ts and rmsprop.ts (every Math.fround a float cast): bit-identical on every
 // option combination, sizes around the parallel chunk, tiny gradients (denormal squares) and
 // several steps, serial and threaded.
+// The reference loops must not be contracted into FMAs either (see ops/optim.cc).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #include <cmath>
 #include <cstring>
 #include <limits>

@@ -1,5 +1,11 @@
 // Fused Adam/AdamW and RMSprop updates (optim.h). Plain loops the compiler vectorizes; each
 // variant is a template instance so the hot loop has no per-element option branches.
+//
+// The results must equal the TypeScript path bit for bit, so no a * b + c may be fused into
+// one FMA behind our back (GCC contracts by default where FMA is baseline, e.g. aarch64).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("fp-contract=off")
+#endif
 #include "nnslim/optim.h"
 
 #include <cmath>
