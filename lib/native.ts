@@ -87,6 +87,22 @@ export interface RawCpuInfo {
   numThreads: number;
 }
 
+// Every function of NativeAddon, checked at load so that a stale addon fails with a clear error
+// instead of "x is not a function" later. The type below fails to compile if a function is added
+// to NativeAddon but not here.
+type AddonFunction = { [K in keyof NativeAddon]: NativeAddon[K] extends (...args: never[]) => unknown ? K : never }[keyof NativeAddon];
+const ADDON_FUNCTIONS = [
+  'cpuInfo', 'setIsa', 'isaEnvError', 'getNumThreads', 'setNumThreads', 'sgemm', 'sgemmAsync',
+  'csrCount', 'csrFill', 'csrPack', 'spmm', 'spmmAsync',
+  'batchnormApply', 'batchnormApplyAsync', 'batchnormTrain', 'batchnormBackward',
+  'kthSmallestMagnitude', 'kthSmallestMagnitudeAsync', 'magnitudePruneMask',
+  'qgemmPack', 'qgemm', 'qgemmAsync', 'quantize', 'dequantize', 'quantizeDynamic', 'chooseQParams',
+  'adamUpdate', 'rmspropUpdate',
+] as const satisfies readonly AddonFunction[];
+type Unlisted = Exclude<AddonFunction, (typeof ADDON_FUNCTIONS)[number]>;
+const allListed: [Unlisted] extends [never] ? true : { unlisted: Unlisted } = true;
+void allListed;
+
 /** Root of the installed package (holds binding.gyp, prebuilds/ and build/). */
 export const packageRoot = path.resolve(__dirname, '..');
 
@@ -110,6 +126,16 @@ function loadAddon(): NativeAddon {
       '`apt-get install python3 make g++`), or install on a platform with a prebuild (linux-x64, linux-arm64). ' +
       'nnslim has no JavaScript fallback.',
       { cause },
+    );
+    (err as Error & { code: string }).code = 'ERR_NNSLIM_LOAD';
+    throw err;
+  }
+  const missing = ADDON_FUNCTIONS.filter((name) => typeof (addon as unknown as Record<string, unknown>)[name] !== 'function');
+  if (missing.length > 0) {
+    const err = new Error(
+      `nnslim: the native addon loaded on ${process.platform}-${process.arch} is out of date: it lacks ${missing.join(', ')}.\n` +
+      'It was built from other sources than this version of the TypeScript layer (a stale build/ or prebuilds/ folder).\n' +
+      'Fix: rebuild it with `npm rebuild nnslim` (or `npm run build:native` in a checkout), or reinstall the package.',
     );
     (err as Error & { code: string }).code = 'ERR_NNSLIM_LOAD';
     throw err;

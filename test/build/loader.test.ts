@@ -45,6 +45,26 @@ describe('addon loading', () => {
     expect(out.message).toMatch(/npm rebuild nnslim/);
     expect(out.message).toMatch(/no JavaScript fallback/);
   });
+
+  it('rejects an out-of-date addon that lacks functions the TypeScript layer calls', () => {
+    // A stand-in for node-gyp-build that loads the real addon and hides two of its functions.
+    const cwd = path.join(tmp, 'stale-addon');
+    const dir = path.join(cwd, 'node_modules', 'nnslim');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+    fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
+    const fake = path.join(cwd, 'node_modules', 'node-gyp-build');
+    fs.mkdirSync(fake, { recursive: true });
+    const real = JSON.stringify(path.join(root, 'node_modules', 'node-gyp-build'));
+    fs.writeFileSync(path.join(fake, 'index.js'),
+      `module.exports = () => { const a = { ...require(${real})(${JSON.stringify(root)}) }; delete a.spmm; delete a.qgemmAsync; return a; };\n`);
+    const r = run(cwd, "try { require('nnslim'); console.log('{}') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }");
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.code).toBe('ERR_NNSLIM_LOAD');
+    expect(out.message).toMatch(/out of date: it lacks spmm, qgemmAsync/);
+    expect(out.message).toMatch(/npm rebuild nnslim/);
+  });
 });
 
 describe('cmake-js build', () => {
