@@ -4,10 +4,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <pthread.h>
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>
@@ -97,14 +98,50 @@ bool spin_until(Pred pred) {
   }
 }
 
+// pthread directly rather than std::condition_variable (whose wait() binds GLIBCXX_3.4.30
+// with g++ >= 12) and std::mutex::try_lock (pthread_mutex_trylock@GLIBC_2.34 once glibc
+// merged libpthread): the prebuilds must load on glibc 2.28 with an older libstdc++.
+class Mutex {
+ public:
+  Mutex() = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+  void lock() { pthread_mutex_lock(&m_); }
+  void unlock() { pthread_mutex_unlock(&m_); }
+  pthread_mutex_t* native() { return &m_; }
+
+ private:
+  pthread_mutex_t m_ = PTHREAD_MUTEX_INITIALIZER;
+};
+
+class CondVar {
+ public:
+  CondVar() = default;
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
+  // Waits until pred() holds; m is locked by the caller.
+  template <typename Pred>
+  void wait(Mutex& m, Pred pred) {
+    while (!pred()) pthread_cond_wait(&c_, m.native());
+  }
+  void notify_one() { pthread_cond_signal(&c_); }
+  void notify_all() { pthread_cond_broadcast(&c_); }
+
+ private:
+  pthread_cond_t c_ = PTHREAD_COND_INITIALIZER;
+};
+
 // A fixed set of workers that wake up for each parallel region. The caller participates
 // and tasks are handed out by an atomic counter, so uneven tasks balance themselves.
 //
-// A region is published as one atomic word, (sequence << 8) | active worker count, so a
-// worker reads a consistent pair: an active worker's decrement of pending_ is what lets the
-// region end, so the region's fn_ / num_tasks_ stay valid while it works; an inactive one
-// just records the sequence. A region that finds the pool busy (another thread's region, or
-// a nested call) runs on the calling thread alone.
+// A region is one atomic word: sequence (32 bits) | closed (1 bit) | workers allowed to join
+// (8 bits) | workers in the region (16 bits). A worker joins with a compare-and-swap that
+// fails once the caller has closed the region, and leaves by decrementing. The caller works
+// on the tasks itself, closes the region when none are left to hand out, and waits only for
+// the workers that joined (they hold tasks): a worker that is asleep or off the CPU (a busy
+// machine) when the region opens never delays it. While a worker is in the region, fn_ and
+// num_tasks_ stay valid. A region that finds the pool busy (another thread's region, or a
+// nested call) runs on the calling thread alone.
 class Pool {
  public:
   int threads() const { return num_threads_.load(std::memory_order_relaxed); }
@@ -113,8 +150,8 @@ class Pool {
   void run(std::ptrdiff_t num_tasks, const std::function<void(std::ptrdiff_t)>& fn) {
     if (num_tasks <= 0) return;
     const int want = static_cast<int>(std::min<std::ptrdiff_t>(threads(), num_tasks));
-    bool expected = false;
-    if (want <= 1 || !busy_.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+    bool idle = false;
+    if (want <= 1 || !busy_.compare_exchange_strong(idle, true, std::memory_order_acquire)) {
       DenormalGuard guard;
       for (std::ptrdiff_t t = 0; t < num_tasks; ++t) fn(t);
       return;
@@ -123,25 +160,35 @@ class Pool {
     fn_ = &fn;
     num_tasks_ = num_tasks;
     next_.store(0, std::memory_order_relaxed);
-    pending_.store(want - 1, std::memory_order_relaxed);
     {
-      // Under the mutex, so a worker between its predicate check and its sleep cannot miss it.
-      std::lock_guard<std::mutex> lock(mutex_);
-      seq_ += 1;
-      region_.store((seq_ << 8) | static_cast<uint64_t>(want - 1), std::memory_order_release);
+      // Under the mutex, so a worker between its check and its sleep cannot miss the region.
+      std::lock_guard<Mutex> lock(mutex_);
+      seq_ = (seq_ + 1) & 0xffffffffu;
+      state_.store((seq_ << kSeqShift) | (static_cast<uint64_t>(want - 1) << kAllowedShift),
+                   std::memory_order_release);
       if (sleepers_ > 0) wake_.notify_all();
     }
     work();
-    if (!spin_until([this] { return pending_.load(std::memory_order_acquire) == 0; })) {
-      std::unique_lock<std::mutex> lock(mutex_);
-      done_.wait(lock, [this] { return pending_.load(std::memory_order_acquire) == 0; });
+    const uint64_t closed = state_.fetch_or(kClosed, std::memory_order_acq_rel) | kClosed;
+    if ((closed & kCountMask) != 0) {
+      auto drained = [this] { return (state_.load(std::memory_order_acquire) & kCountMask) == 0; };
+      if (!spin_until(drained)) {
+        std::lock_guard<Mutex> lock(mutex_);
+        done_.wait(mutex_, drained);
+      }
     }
     fn_ = nullptr;
     busy_.store(false, std::memory_order_release);
   }
 
  private:
-  static constexpr int kMaxWorkers = 255;  // the active count is 8 bits of the region word
+  static constexpr int kMaxWorkers = 255;
+  static constexpr int kSeqShift = 32;
+  static constexpr int kAllowedShift = 16;
+  static constexpr uint64_t kClosed = 1ull << 31;
+  static constexpr uint64_t kCountMask = 0xffffu;
+
+  static uint64_t seq_of(uint64_t word) { return word >> kSeqShift; }
 
   void ensure_workers(int n) {
     while (static_cast<int>(workers_.size()) < n) {
@@ -150,7 +197,7 @@ class Pool {
       // it gets scheduled (which may already be the region about to be published).
       uint64_t seen = 0;
       {
-        std::lock_guard<std::mutex> lock(mutex_);
+        std::lock_guard<Mutex> lock(mutex_);
         seen = seq_;
       }
       workers_.emplace_back([this, index, seen] { worker_loop(index, seen); });
@@ -173,37 +220,45 @@ class Pool {
     for (;;) {
       uint64_t word = 0;
       auto fresh = [&] {
-        word = region_.load(std::memory_order_acquire);
-        return (word >> 8) != seen;
+        word = state_.load(std::memory_order_acquire);
+        return seq_of(word) != seen;
       };
       if (!spin_until(fresh)) {
-        std::unique_lock<std::mutex> lock(mutex_);
+        std::lock_guard<Mutex> lock(mutex_);
         ++sleepers_;
-        wake_.wait(lock, fresh);
+        wake_.wait(mutex_, fresh);
         --sleepers_;
       }
-      seen = word >> 8;
-      if (index >= static_cast<int>(word & 0xff)) continue;
+      seen = seq_of(word);
+      if (static_cast<uint64_t>(index) >= ((word >> kAllowedShift) & 0xffu)) continue;
+      bool joined = false;
+      while ((word & kClosed) == 0 && seq_of(word) == seen) {
+        if (state_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+          joined = true;
+          break;
+        }
+      }
+      if (!joined) continue;
       work();
-      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-        // Taking the mutex orders this notify after the caller's predicate check.
-        std::lock_guard<std::mutex> lock(mutex_);
+      const uint64_t after = state_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+      if ((after & kClosed) != 0 && (after & kCountMask) == 0) {
+        // Taking the mutex orders this notify after the caller's check under it.
+        std::lock_guard<Mutex> lock(mutex_);
         done_.notify_one();
       }
     }
   }
 
   std::atomic<int> num_threads_{std::min(available_parallelism(), kMaxWorkers + 1)};
-  std::atomic<bool> busy_{false};
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
+  std::atomic<bool> busy_{false};  // a parallel region is running
+  Mutex mutex_;
+  CondVar wake_, done_;
   std::vector<std::thread> workers_;
   const std::function<void(std::ptrdiff_t)>* fn_ = nullptr;
   std::ptrdiff_t num_tasks_ = 0;
   std::atomic<std::ptrdiff_t> next_{0};
-  std::atomic<int> pending_{0};
-  std::atomic<uint64_t> region_{0};
-  uint64_t seq_ = 0;   // guarded by mutex_ (and only written by the region owner)
+  std::atomic<uint64_t> state_{0};
+  uint64_t seq_ = 0;   // guarded by mutex_ (written only by the region's owner)
   int sleepers_ = 0;   // guarded by mutex_
 };
 
