@@ -54,6 +54,7 @@ export class QTensor {
     }
     if (isDetached(data)) throw typeError('data', 'a typed array whose buffer is not detached', data);
     const dtype: QDtype = data instanceof Int8Array ? 'int8' : 'uint8';
+    if (init.dtype !== undefined && typeof init.dtype !== 'string') throw typeError('dtype', "'int8' or 'uint8'", init.dtype);
     if (init.dtype !== undefined && init.dtype !== dtype) {
       throw rangeError('dtype', `'${dtype}' (the type of data)`, init.dtype);
     }
