@@ -19,6 +19,8 @@ const root = path.join(__dirname, '..', '..');
 const N = require(path.join(root, 'dist', 'index.js'));
 const { table } = require('./table.cjs');
 const fd = fs.openSync(outFile, 'a');
+// Self-test of the crash / hang reporting: NNSLIM_BADINPUT_INJECT='{"crash":"<path> [<label>]","hang":"..."}'
+const inject = process.env.NNSLIM_BADINPUT_INJECT ? JSON.parse(process.env.NNSLIM_BADINPUT_INJECT) : {};
 const emit = (o) => fs.writeSync(fd, JSON.stringify(o) + '\n');
 
 const ASYNC_TIMEOUT_MS = 10_000;
@@ -189,6 +191,8 @@ async function main() {
       const i = index++;
       if (i < from) continue;
       emit({ case: i, path: p, label: c.label });
+      if (inject.crash === `${p} [${c.label}]`) process.abort();
+      if (inject.hang === `${p} [${c.label}]`) for (;;);
       let why;
       try {
         why = await runCase(target, entry, c, h);
@@ -199,6 +203,11 @@ async function main() {
       if (known) emit({ known: true, path: p, label: c.label, why: `${known[1]}: ${why}` });
       else if (why) emit({ fail: true, path: p, label: c.label, why });
     }
+  }
+  // files written by the io entries (table_misc.cjs)
+  const os = require('node:os');
+  for (const f of fs.readdirSync(os.tmpdir())) {
+    if (f.startsWith(`nnslim-badinput-${process.pid}-`)) fs.rmSync(path.join(os.tmpdir(), f), { force: true });
   }
   emit({ done: true, cases: index, ms: Date.now() - t0 });
   fs.closeSync(fd);

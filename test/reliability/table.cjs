@@ -101,6 +101,8 @@ const matmulSpec = () => ({
     E('range', 'beta', 'beta without out', (h) => ({ args: [h.t([2, 3]), h.t([3, 4]), { beta: 1 }] })),
     E('range', 'options', 'unknown option', (h) => ({ args: [h.t([2, 3]), h.t([3, 4]), { tranzA: true }] })),
     E('type', 'bias', 'bias as Float64Array', (h) => ({ args: [h.t([2, 3]), h.t([3, 4]), { bias: new Float64Array(4) }] })),
+    E('ok', 'a', 'a and b the same tensor (inputs may alias each other)', (h) => { const a = h.t([3, 3]); return { args: [a, a, { transB: true }] }; }),
+    E('range', 'out', 'beta accumulation into out that aliases a', (h) => { const a = h.t([2, 2]); return { args: [a, h.t([2, 2]), { out: a, beta: 1 }] }; }),
   ],
 });
 def('matmul', matmulSpec);

@@ -16,7 +16,12 @@ module.exports = (def, { noArgs, E }) => {
     extra: [E('type', 'weights[1]', 'a string among the weights', (h) => ({ args: [[w(h), 'x'], { amount: 0.5 }] })),
       E('range', 'masks', 'masks of the wrong count', (h) => ({ args: [[w(h), h.t([5])], { amount: 0.5, masks: [h.mask(12)] }] })),
       E('range', 'masks[1]', 'mask of the wrong length', (h) => ({ args: [[w(h), h.t([5])], { amount: 0.5, masks: [h.mask(12), h.mask(4)] }] }))] }));
-  def('prune.applyMask', () => ({ call: (h) => ({ args: [w(h), h.mask(12)] }), slots: ['weight:tensor|f32', 'mask:u8'] }));
+  def('prune.applyMask', () => ({ call: (h) => ({ args: [w(h), h.mask(12)] }), slots: ['weight:tensor|f32', 'mask:u8'],
+    extra: [E('range', 'mask', 'mask aliasing the weight bytes', (h) => {
+      // weights 0 and the smallest denormal (bytes 0 / 1 only), so the aliased bytes form a valid mask
+      const d = Float32Array.from({ length: 12 }, (_, i) => (i % 2 ? 1.401298464324817e-45 : 0));
+      return { args: [new h.N.Tensor(d, [3, 4]), new Uint8Array(d.buffer, 0, 12)] };
+    })] }));
   def('prune.sparsity', () => ({ call: (h) => ({ args: [h.mask(12)] }), slots: ['weightOrMask|model|weight|mask:obj'],
     extra: [E('type', 'weightOrMask|model|weight|mask', 'Float64Array', () => ({ args: [new Float64Array(4)] }))] }));
   def('prune.computeNParamsToPrune', () => ({ call: () => ({ args: [0.5, 10] }), slots: ['amount:num[0,inf)', 'size:int[0,inf)'],

@@ -124,6 +124,7 @@ module.exports = (def, { noArgs, E }) => {
     extra: [
       E('range', 'x', 'x with the wrong features', (h) => ({ args: [h.t([2, 5]), h.csr()] })),
       E('range', 'out', 'out aliases x', (h) => { const x = h.t([2, 4]); return { args: [x, h.N.sparse.CsrMatrix.fromDense(h.t([4, 4])), { out: x }] }; }),
+      E('range', 'out', 'out aliases bias', (h) => { const out = h.N.Tensor.zeros([1, 3]); return { args: [h.t([1, 4]), h.csr(), { out, bias: out.data }] }; }),
       E('type|range', 'w|weight', 'forged packed matrix', (h) => { const p = h.csr().pack(); return { args: [h.t([2, 4]), Object.assign(Object.create(Object.getPrototypeOf(p)), p, { raw: { handle: p.raw.handle, rows: 1, cols: 4 } })] }; }),
       E('type', 'w|weight', 'a Tensor as weight', (h) => ({ args: [h.t([2, 4]), h.t([3, 4])] })),
     ],
