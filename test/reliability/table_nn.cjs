@@ -152,6 +152,7 @@ module.exports = (def, { noArgs, E }) => {
     consumes: ['rng'], // the shuffling generator advances even when a batch then fails
     // fit trains in place: an error inside the training loop (here NaN logits) leaves what earlier steps did
     partial: [/contents$/],
+    ok: [/^options\.callbacks (empty object|object with junk fields)$/], // no callbacks (unknown keys are ignored)
     extra: [E('range', 'y', 'y shorter than x', (h) => { const m = h.model(); return { args: [m, { x: h.t([6, 4]), y: h.labels(5, 3), optimizer: new h.N.optim.SGD(m.parameters(), { lr: 0.1 }), verbose: false }] }; })],
   }));
 };

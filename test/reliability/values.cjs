@@ -169,8 +169,15 @@ function scalarCases(kind) {
       { label: 'upper-cased', make: () => first.toUpperCase(), expect: first.toUpperCase() === first ? null : 'range' }];
   }
   if (kind === 'fn') return [...junk(['function']), { label: 'number', make: () => 5, expect: 'type' }];
-  if (kind === 'obj') return [{ label: 'null', make: () => null, expect: 'type' }, { label: 'number', make: () => 5, expect: 'type' }, { label: 'string', make: () => 'x', expect: 'type' }, { label: 'boolean', make: () => true, expect: 'type' }];
-  if (kind === 'arr') return [...junk(['array']), { label: 'number', make: () => 5, expect: 'type' }, { label: 'typed array', make: () => new Float64Array(2), expect: 'type' }];
+  if (kind === 'obj') {
+    return [{ label: 'null', make: () => null, expect: 'type' }, { label: 'number', make: () => 5, expect: 'type' }, { label: 'string', make: () => 'x', expect: 'type' },
+      { label: 'boolean', make: () => true, expect: 'type' }, { label: 'empty object', make: () => ({}), expect: 'type|range' },
+      { label: 'object with junk fields', make: () => ({ data: 'x', shape: 5, layers: 7, weight: {}, params: 3 }), expect: 'type|range' }];
+  }
+  if (kind === 'arr') {
+    return [...junk(['array']), { label: 'number', make: () => 5, expect: 'type' }, { label: 'typed array', make: () => new Float64Array(2), expect: 'type' },
+      { label: 'array of strings', make: () => ['x', 'y'], expect: 'type|range' }, { label: 'array of objects', make: () => [{}, {}], expect: 'type|range' }];
+  }
   if (kind === 'opts') return [{ label: 'null', make: () => null, expect: 'type' }, { label: 'number', make: () => 5, expect: 'type' }, { label: 'string', make: () => 'x', expect: 'type' }, { label: 'boolean', make: () => true, expect: 'type' }, { label: 'array', make: () => [], expect: 'type' }];
   return null;
 }
