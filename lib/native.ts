@@ -67,6 +67,9 @@ export interface NativeAddon {
 /** Native packed int8 weights (qgemmPack): an opaque object freed by GC. */
 export interface RawPackedInt8 {
   readonly byteLength: number;
+  /** Rows (output features) and columns (input features) packed. */
+  readonly n: number;
+  readonly k: number;
 }
 
 /** A validated native copy of a CSR matrix (csrPack); `handle` is opaque. */

@@ -93,6 +93,8 @@ Napi::Value QgemmPack(const Napi::CallbackInfo& info) {
     int64_t adjusted = 0;
     napi_adjust_external_memory(env, static_cast<int64_t>(pw->bytes), &adjusted);
     obj.Set("byteLength", Napi::Number::New(env, static_cast<double>(pw->bytes)));
+    obj.Set("n", Napi::Number::New(env, static_cast<double>(n)));
+    obj.Set("k", Napi::Number::New(env, static_cast<double>(k)));
     return obj;
   });
 }
