@@ -72,16 +72,24 @@ View<T> typed_view(const Napi::Value& v, const char* name, bool allow_null = fal
   if (allow_null && (v.IsNull() || v.IsUndefined())) return out;
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != TypedArrayTraits<T>::kType)
     throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name);
-  auto arr = v.As<Napi::TypedArray>();
-  Napi::ArrayBuffer buf = arr.ArrayBuffer();
-  bool detached = false;
-  napi_is_detached_arraybuffer(v.Env(), buf, &detached);
+  napi_env env = v.Env();
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value buf = nullptr;
+  bool is_ab = false, detached = false;
+  if (napi_get_typedarray_info(env, v, nullptr, &length, &data, &buf, &offset) != napi_ok ||
+      napi_is_arraybuffer(env, buf, &is_ab) != napi_ok)
+    throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name);
+  // A SharedArrayBuffer can change under the kernel from another thread between the checks
+  // here and the use of the values (CSR offsets and indices are checked, then followed).
+  if (!is_ab)
+    throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name +
+               " over an ArrayBuffer (SharedArrayBuffer-backed arrays are not supported)");
+  napi_is_detached_arraybuffer(env, buf, &detached);
   if (detached) throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name + " but its buffer is detached");
-  const size_t offset = arr.ByteOffset();
   if (offset % alignof(T) != 0) throw_range(std::string(name) + " is not aligned to its element size");
-  out.length = arr.ElementLength();
-  out.data = reinterpret_cast<T*>(static_cast<uint8_t*>(buf.Data()) + offset);
-  if (out.length == 0) out.data = nullptr;
+  out.length = length;
+  out.data = length == 0 ? nullptr : static_cast<T*>(data);  // data already includes the byte offset
   return out;
 }
 
