@@ -79,6 +79,16 @@ describe('a buffer transferred while its async call is pending', () => {
     }
   });
 
+  // Node >= 22: ArrayBuffer.prototype.transfer() ignores the untransferable mark. Memory-safe
+  // only while the new buffer stays referenced (see SECURITY.md); the call must reject.
+  it.runIf(typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function')('ArrayBuffer.prototype.transfer() on a pending output: rejects with ERR_NNSLIM_DETACHED', async () => {
+    const a = randf(n * n, 7), b = randf(n * n, 8), c = new Float32Array(n * n);
+    const p = bigSgemm(a, b, c);
+    const moved = (c.buffer as ArrayBuffer & { transfer(): ArrayBuffer }).transfer();
+    await expect(p).rejects.toMatchObject({ code: 'ERR_NNSLIM_DETACHED', message: expect.stringMatching(/buffer of out was detached/) });
+    expect(moved.byteLength).toBe(n * n * 4);
+  });
+
   it('the binding rejects with ERR_NNSLIM_DETACHED when a buffer is detached anyway', async () => {
     // The addon's own functions, without the untransferable marking of lib/native.ts: a second
     // instance of the module, loaded straight from the .node file.
