@@ -10,7 +10,9 @@ const { mixedKernels } = require('./families.js');
   do {
     for (const seed of workerData.seeds) {
       const out = await mixedKernels(native, seed);
-      if (!workerData.loop) parentPort.postMessage({ seed, out }, Object.values(out).map((a) => a.buffer));
+      // Copied, not transferred: buffers that went through an async call are untransferable
+      // (lib/native.ts), and Node >= 21 throws DataCloneError for them in a transfer list.
+      if (!workerData.loop) parentPort.postMessage({ seed, out });
     }
     if (workerData.loop) parentPort.postMessage({ tick: true });
   } while (workerData.loop);
