@@ -79,14 +79,19 @@ function runChild(mode: string, timeoutMs: number): Promise<{ code: number | nul
 }
 
 describe('a process ends with kernels in flight', () => {
-  // Before the fix in native/binding/worker.h each of these aborted (an uncaught Napi::Error
-  // when settling a promise during environment teardown).
+  // Regressions: settling a promise during environment teardown threw an uncaught Napi::Error
+  // (fixed in native/binding/worker.h: every run aborted), and so did a sync call whose worker
+  // was torn down mid-call (NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS: about 1 run in 6 aborted).
+  const RUNS = 6;
   for (const mode of ['exit', 'end', 'terminate']) {
-    it(`${mode}: exits cleanly (code 0, no signal) within 30 s`, async () => {
-      const r = await runChild(mode, 30_000);
-      expect(r.signal, r.err).toBeNull();
-      expect(r.code, r.err).toBe(0);
-      expect(r.out).toContain(`done ${mode}`);
-    }, 60_000);
+    it(`${mode}: ${RUNS} runs exit cleanly (code 0, no signal), each within 30 s`, async () => {
+      for (let i = 0; i < RUNS; i += 2) {
+        for (const r of await Promise.all([runChild(mode, 30_000), runChild(mode, 30_000)])) {
+          expect(r.signal, r.err).toBeNull();
+          expect(r.code, r.err).toBe(0);
+          expect(r.out).toContain(`done ${mode}`);
+        }
+      }
+    }, 180_000);
   }
 });
