@@ -1,9 +1,12 @@
 /**
  * The only module that touches the compiled addon. It loads it with node-gyp-build
- * (prebuilds/<platform>-<arch>/ first, then build/Release) and describes the raw interface.
+ * (prebuilds/<platform>-<arch>/ first, then build/Release), or the .node file named by the
+ * NNSLIM_ADDON_PATH environment variable (the sanitized test build uses it), and describes
+ * the raw interface.
  * There is no JavaScript fallback: if the addon cannot load, the error says what was tried.
  */
 import * as path from 'node:path';
+import { markAsUntransferable } from 'node:worker_threads';
 
 /** The raw addon. Arguments are validated by the TypeScript layer before they get here. */
 export interface NativeAddon {
@@ -112,11 +115,18 @@ export const packageRoot = path.resolve(__dirname, '..');
 function loadAddon(): NativeAddon {
   let addon: NativeAddon;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    addon = load(packageRoot) as NativeAddon;
+    const override = process.env.NNSLIM_ADDON_PATH;
+    if (override) {
+      // An explicit .node file (e.g. the ASan/UBSan build the sanitized test run loads).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      addon = require(path.resolve(override)) as NativeAddon;
+    } else {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const load = require('node-gyp-build') as (dir: string) => unknown;
+      addon = load(packageRoot) as NativeAddon;
+    }
   } catch (cause) {
-    const tried = [
+    const tried = process.env.NNSLIM_ADDON_PATH ? [`${path.resolve(process.env.NNSLIM_ADDON_PATH)} (NNSLIM_ADDON_PATH)`] : [
       path.join(packageRoot, 'build', 'Release', 'nnslim.node'),
       path.join(packageRoot, 'build', 'Debug', 'nnslim.node'),
       path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, '*.node'),
@@ -148,6 +158,27 @@ function loadAddon(): NativeAddon {
     const err = new RangeError(`nnslim: ${envError}. Valid levels here: ${addon.cpuInfo().supportedIsas.join(', ')}.`);
     (err as RangeError & { code: string }).code = 'ERR_NNSLIM_RANGE';
     throw err;
+  }
+  return pinAsyncBuffers(addon);
+}
+
+const ASYNC_FUNCTIONS = ['sgemmAsync', 'spmmAsync', 'batchnormApplyAsync', 'qgemmAsync', 'kthSmallestMagnitudeAsync'] as const;
+
+/**
+ * A pending async kernel reads and writes its buffers from another thread. The binding keeps
+ * the JS objects alive; this marks their ArrayBuffers untransferable (as Node marks its pooled
+ * Buffers), so postMessage / structuredClone cannot detach them and free the memory mid-call:
+ * a transfer list naming one copies it (Node 20) or throws a DataCloneError (Node >= 21). The
+ * mark stays after the call settles. If a buffer is detached anyway, the promise rejects with
+ * ERR_NNSLIM_DETACHED.
+ */
+function pinAsyncBuffers(addon: NativeAddon): NativeAddon {
+  for (const name of ASYNC_FUNCTIONS) {
+    const fn = addon[name] as (...args: unknown[]) => Promise<unknown>;
+    (addon as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      for (const a of args) if (ArrayBuffer.isView(a)) markAsUntransferable(a.buffer);
+      return fn(...args);
+    };
   }
   return addon;
 }

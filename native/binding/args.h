@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 namespace nnslim_binding {
 
@@ -80,6 +81,15 @@ View<T> typed_view(const Napi::Value& v, const char* name, bool allow_null = fal
   napi_value buffer = nullptr;
   if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, &buffer, &offset) != napi_ok)
     throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name);
+  // Index arrays (CSR row offsets and column indices) are checked and then followed: over a
+  // SharedArrayBuffer another thread could change them in between, so they must be private.
+  // Numeric data may be shared (a concurrent write changes numbers, never memory safety).
+  if (std::is_same<T, int32_t>::value) {
+    bool is_ab = false;
+    if (napi_is_arraybuffer(v.Env(), buffer, &is_ab) != napi_ok || !is_ab)
+      throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name +
+                 " over an ArrayBuffer (index arrays on a SharedArrayBuffer are not supported)");
+  }
   bool detached = false;
   // Fails (and leaves detached false) for a SharedArrayBuffer, which cannot be detached.
   napi_is_detached_arraybuffer(v.Env(), buffer, &detached);

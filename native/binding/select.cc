@@ -67,8 +67,8 @@ Napi::Value KthSmallestMagnitudeAsync(const Napi::CallbackInfo& info) {
         [out](Napi::Env env, std::vector<Napi::ObjectReference>&) -> Napi::Value {
           return kth_result(env, out->value, out->less);
         });
-    w->pin(c.x.value);
-    w->pin(c.mask.value);
+    w->pin(c.x.value, "values");
+    w->pin(c.mask.value, "mask");
     Napi::Promise promise = w->promise();
     w->Queue();
     return promise;

@@ -202,10 +202,10 @@ Napi::Value SpmmAsync(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     SpmmCall s = parse_spmm(info);
     auto* w = new KernelWorker(info.Env(), checked_run(s));
-    w->pin(s.y.value);
-    w->pin(s.x.value);
-    w->pin(s.bias.value);
-    w->pin(s.packed);
+    w->pin(s.y.value, "out");
+    w->pin(s.x.value, "x");
+    w->pin(s.bias.value, "bias");
+    w->pin(s.packed, "weight");
     Napi::Promise promise = w->promise();
     w->Queue();
     return promise;

@@ -20,8 +20,9 @@ function stage(name: string, withPrebuilds: boolean): string {
   return path.join(tmp, name);
 }
 
+// Without NNSLIM_ADDON_PATH (set by the sanitized run): these tests are about node-gyp-build's search.
 function run(cwd: string, code: string) {
-  return spawnNodeSync(['-e', code], { cwd });
+  return spawnNodeSync(['-e', code], { cwd, env: { ...process.env, NNSLIM_ADDON_PATH: '' } });
 }
 
 describe('addon loading', () => {
@@ -64,6 +65,27 @@ describe('addon loading', () => {
     expect(out.code).toBe('ERR_NNSLIM_LOAD');
     expect(out.message).toMatch(/out of date: it lacks spmm, qgemmAsync/);
     expect(out.message).toMatch(/npm rebuild nnslim/);
+  });
+});
+
+describe('NNSLIM_ADDON_PATH', () => {
+  const built = path.join(root, 'build', 'Release', 'nnslim.node');
+  it.runIf(fs.existsSync(built))('loads the .node file it names instead of searching', () => {
+    const cwd = stage('override', false);
+    const r = spawnNodeSync(['-e', "console.log(require('nnslim').cpuInfo().isa)"], { cwd, env: { ...process.env, NNSLIM_ADDON_PATH: built } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\w+$/);
+  });
+
+  it('names the file it tried when that file does not load', () => {
+    const cwd = stage('override-missing', false);
+    const missing = path.join(tmp, 'missing', 'nnslim.node');
+    const r = spawnNodeSync(['-e', "try { require('nnslim') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }"],
+      { cwd, env: { ...process.env, NNSLIM_ADDON_PATH: missing } });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.code).toBe('ERR_NNSLIM_LOAD');
+    expect(out.message).toContain(`${missing} (NNSLIM_ADDON_PATH)`);
   });
 });
 
