@@ -3,7 +3,7 @@
 //   vitest (TS API) at the best ISA level and again with each lower x86 level forced,
 //   C++ kernel tests (ctest) natively, under ASan + UBSan, and cross-compiled for aarch64
 //   under qemu-aarch64-static for two CPU models.
-// Options: --quick (vitest + native ctest only), --native-only (C++ suites only),
+// Options: --quick (vitest + native ctest only), --native-only (C++ suites only), --no-fuzz,
 //          --emulated (also the vitest suite under qemu for ARM and older x86 CPU models).
 // A suite whose tools are missing is skipped locally; with CI=true it counts as failed.
 'use strict';
@@ -237,6 +237,9 @@ if (!quick) {
     }
   }
 }
+
+// libFuzzer harnesses, NNSLIM_FUZZ_SECONDS (default 60) each, two at a time (scripts/tests/fuzz.js).
+if (!quick && !args.has('--no-fuzz')) require('./tests/fuzz')({ root, log, record, skip, jobs });
 
 log('summary');
 for (const line of summary) console.log(line);

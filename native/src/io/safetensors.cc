@@ -112,10 +112,9 @@ class HeaderReader {
     for (uint32_t c = shape->first; c != json::kNone; c = doc_.nodes[c].next) {
       uint64_t d = 0;
       if (!safe_nonneg(doc_.nodes[c], &d)) return fail(where + " has a bad dimension " + render(doc_, doc_.nodes[c]));
-      // count, d < 2^53: the 128-bit product is exact.
-      const unsigned __int128 p = static_cast<unsigned __int128>(count) * d;
-      if (p > kStMaxSafeInteger) return fail(where + " has a shape whose size overflows");
-      count = static_cast<uint64_t>(p);
+      // count * d <= 2^53 - 1, tested without forming the product (count, d < 2^53).
+      if (d != 0 && count > kStMaxSafeInteger / d) return fail(where + " has a shape whose size overflows");
+      count *= d;
       t.shape.push_back(static_cast<int64_t>(d));
     }
     uint64_t be[2] = {0, 0};
