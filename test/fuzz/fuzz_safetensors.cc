@@ -2,8 +2,8 @@
 // Input: byte 0 selects the mode. Even: the rest is a whole file. Odd: the rest is the JSON
 // header; the harness adds the 8-byte length and (byte 0 >> 1) * 4 data bytes, so mutations
 // work on the JSON directly. Properties beyond "no crash, no out-of-bounds read, no UB":
-// an accepted table is self-consistent (sizes, offsets tiling the data section, valid UTF-8
-// names), the two-step API agrees with st_parse, and a header re-written from the table
+// a problem text is valid UTF-8; an accepted table is self-consistent (sizes, offsets tiling
+// the data section, valid UTF-8 names), the two-step API agrees with st_parse, and a header re-written from the table
 // parses back to the same table.
 #include <string>
 #include <vector>
@@ -72,6 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(s == nnslim::Status::kOk || s == nnslim::Status::kInvalidArgument);
   if (s != nnslim::Status::kOk) {
     FUZZ_CHECK(!problem.empty() && h.tensors.empty() && h.metadata.empty());
+    // the message becomes a JS string: it must be valid UTF-8 (names and values quoted in it are cut at character boundaries)
+    FUZZ_CHECK(nnslim::json::valid_utf8(reinterpret_cast<const uint8_t*>(problem.data()), problem.size()));
     std::free(bytes);
     return 0;
   }

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "../../native/src/io/json.h"
 #include "nnslim/model_state.h"
 #include "nnslim/safetensors.h"
 #include "nnslim/sparse.h"
@@ -439,4 +440,18 @@ TEST(qlinear_record_rejects_inconsistent_records) {
   std::string p;
   int8_t small[4];
   EXPECT_TRUE(nnslim::qlinear_record_decode(base.view(), small, 4, &p) == Status::kInvalidArgument);
+}
+
+TEST(safetensors_messages_stay_valid_utf8) {
+  // A long string value in a message is cut, never inside a multi-byte character.
+  std::string dim = "\"";
+  for (int i = 0; i < 40; ++i) dim += "\xc3\xa9";  // 80 bytes of 2-byte characters
+  dim += "x\"";
+  for (int shift = 0; shift < 2; ++shift) {
+    const std::string h = R"({"a":{"dtype":"F32","shape":[)" + dim.substr(0, 1) + std::string(shift, 'y') + dim.substr(1) +
+                          R"(],"data_offsets":[0,4]}})";
+    const Parsed p = parse(h, 4);
+    EXPECT_TRUE(p.status == Status::kInvalidArgument && p.problem.find("bad dimension") != std::string::npos);
+    EXPECT_TRUE(nnslim::json::valid_utf8(reinterpret_cast<const uint8_t*>(p.problem.data()), p.problem.size()));
+  }
 }

@@ -44,7 +44,15 @@ std::string render(const Document& doc, const Node& n) {
     case Kind::kFalse: return "false";
     case Kind::kTrue: return "true";
     case Kind::kNumber: return std::string(doc.text(n));
-    case Kind::kString: return json::quote(doc.text(n).substr(0, 64));
+    case Kind::kString: {
+      std::string_view t = doc.text(n);
+      if (t.size() > 64) {  // cut at a character boundary: messages stay valid UTF-8
+        size_t cut = 64;
+        while (cut > 0 && (static_cast<unsigned char>(t[cut]) & 0xc0) == 0x80) --cut;
+        t = t.substr(0, cut);
+      }
+      return json::quote(t);
+    }
     case Kind::kArray: return "an array";
     case Kind::kObject: return "an object";
   }
