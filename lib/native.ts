@@ -24,6 +24,8 @@ export interface NativeAddon {
   csrCount(dense: Float32Array, mask: Uint8Array | null, rows: number, cols: number, threshold: number, rowPtr: Int32Array): number;
   csrFill(dense: Float32Array, mask: Uint8Array | null, rows: number, cols: number, threshold: number, rowPtr: Int32Array,
     colIdx: Int32Array, values: Float32Array): void;
+  /** nnslim::csr_check: null, or the first problem as [CsrProblem, index, row, value, bound]. */
+  csrCheck(rows: number, cols: number, rowPtr: Int32Array, colIdx: Int32Array, valuesLength: number): [number, number, number, number, number] | null;
   csrPack(rows: number, cols: number, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array | null,
     qvalues: Int8Array | null, scales: Float32Array | null): RawPackedCsr;
   spmm(w: RawPackedCsr, x: Float32Array, out: Float32Array, bias: Float32Array | null, m: number, relu: boolean): Float32Array;
@@ -57,6 +59,10 @@ export interface NativeAddon {
   quantizeDynamic(x: Float32Array, m: number, k: number, rowsPerGroup: number, qmin: number, qmax: number,
     out: Uint8Array | Int8Array, scales: Float32Array, zeroPoints: Int32Array): Uint8Array | Int8Array;
   chooseQParams(min: number, max: number, qmin: number, qmax: number): [number, number];
+  // file formats (native/binding/io.cc): a problem comes back as a string
+  safetensorsHeader(bytes: Uint8Array): RawSafetensorsHeader | string;
+  qlinearDecode(outFeatures: number, inFeatures: number, perChannel: boolean, weight: Int8Array | null, mask: Uint8Array | null,
+    values: Int8Array | null, scales: Float32Array, zeroPoints: Int32Array, bias: Float32Array | null): Int8Array | string;
   // fused optimizer updates (native/binding/optim.cc); scalars are the float32 constants of lib/optim
   adamUpdate(param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array,
     maxExpAvgSq: Float32Array | null, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
@@ -65,6 +71,14 @@ export interface NativeAddon {
   rmspropUpdate(param: Float32Array, grad: Float32Array, squareAvg: Float32Array, gradAvg: Float32Array | null,
     momentumBuffer: Float32Array | null, alpha: number, oneMinusAlpha: number, eps: number, weightDecay: number,
     momentum: number, negLr: number, maximize: boolean): void;
+}
+
+/** The checked tensor table of a safetensors file (nnslim::st_parse); offsets count from dataStart. */
+export interface RawSafetensorsHeader {
+  headerLength: number;
+  dataStart: number;
+  tensors: Array<{ name: string; dtype: 'F32' | 'F16' | 'I8' | 'U8' | 'I32'; shape: number[]; begin: number; end: number }>;
+  metadata: Array<[string, string]>;
 }
 
 /** Native packed int8 weights (qgemmPack): an opaque object freed by GC. */

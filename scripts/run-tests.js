@@ -5,7 +5,7 @@
 //   addon (scripts/tests/sanitized-vitest.js),
 //   C++ kernel tests (ctest) natively, under ASan + UBSan, and cross-compiled for aarch64
 //   under qemu-aarch64-static for two CPU models.
-// Options: --quick (vitest + native ctest only), --native-only (C++ suites only),
+// Options: --quick (vitest + native ctest only), --native-only (C++ suites only), --no-fuzz,
 //          --emulated (also the vitest suite under qemu for ARM and older x86 CPU models).
 // A suite whose tools are missing is skipped locally; with CI=true it counts as failed.
 'use strict';
@@ -241,6 +241,9 @@ if (!quick) {
     }
   }
 }
+
+// libFuzzer harnesses, NNSLIM_FUZZ_SECONDS (default 60) each, two at a time (scripts/tests/fuzz.js).
+if (!quick && !args.has('--no-fuzz')) require('./tests/fuzz')({ root, log, record, skip, jobs });
 
 log('summary');
 for (const line of summary) console.log(line);

@@ -11,6 +11,7 @@ import { SparseLinear } from '../nn/sparse_linear';
 import { CsrMatrix, QuantizedCsrMatrix } from '../sparse';
 import { CsrLinear, DenseLinear } from '../cli/csr_linear';
 import { Module, Sequential, StateDict } from '../nn/sequential';
+import { native } from '../native';
 import { formatError } from './format_error';
 import { LoadedTensor, Safetensors, TensorArray, loadSafetensors, saveSafetensors, writeFileAtomic } from './safetensors';
 
@@ -180,25 +181,27 @@ function encodeInt8(w: Int8Array, shape: [number, number]): StateDict {
   return { weight_mask: { data: mask, shape: [maskBytes] }, weight_values: { data: values, shape: [nnz] } };
 }
 
-function decodeInt8(type: string, t: Record<string, LoadedTensor>, outF: number, inF: number): Int8Array {
+/**
+ * The layer's dense int8 weights from its stored form. The tensor-level checks (names, dtypes,
+ * shapes) are here; the record itself (mask bits against values, qparams ranges, bias) is
+ * checked and decoded natively (nnslim::qlinear_record_decode, native/src/io/model_state.cc).
+ */
+function decodeInt8(type: string, t: Record<string, LoadedTensor>, outF: number, inF: number, perChannel: boolean, bias: Float32Array | null): Int8Array {
   const n = outF * inF;
+  let weight: Int8Array | null = null, mask: Uint8Array | null = null, values: Int8Array | null = null;
   if (t.weight !== undefined) {
     if (!shapeIs(t.weight, [outF, inF]) || !(t.weight.data instanceof Int8Array)) throw new Error(`${type} weight must be I8 of shape [${outF}, ${inF}]`);
-    return t.weight.data.slice();
+    weight = t.weight.data;
+  } else {
+    const m = t.weight_mask, v = t.weight_values;
+    if (!m || !(m.data instanceof Uint8Array) || !shapeIs(m, [Math.ceil(n / 8)])) throw new Error(`${type} needs weight (I8 [${outF}, ${inF}]) or weight_mask (U8 [${Math.ceil(n / 8)}]) + weight_values`);
+    if (!v || !(v.data instanceof Int8Array) || v.shape.length !== 1) throw new Error(`${type} weight_values must be a 1-D I8 tensor`);
+    mask = m.data;
+    values = v.data;
   }
-  const mask = t.weight_mask, values = t.weight_values;
-  if (!mask || !(mask.data instanceof Uint8Array) || !shapeIs(mask, [Math.ceil(n / 8)])) throw new Error(`${type} needs weight (I8 [${outF}, ${inF}]) or weight_mask (U8 [${Math.ceil(n / 8)}]) + weight_values`);
-  if (!values || !(values.data instanceof Int8Array) || values.shape.length !== 1) throw new Error(`${type} weight_values must be a 1-D I8 tensor`);
-  const m = mask.data, v = values.data;
-  const out = new Int8Array(n);
-  let j = 0;
-  for (let i = 0; i < m.length * 8; i++) {
-    if (!(m[i >> 3] & (1 << (i & 7)))) continue;
-    if (i >= n) throw new Error(`${type} weight_mask has bits set past the ${n} weights`);
-    if (j >= v.length) throw new Error(`${type} weight_mask has more bits set than the ${v.length} weight_values`);
-    out[i] = v[j++];
-  }
-  if (j !== v.length) throw new Error(`${type} weight_mask has ${j} bits set but there are ${v.length} weight_values`);
+  const out = native.qlinearDecode(outF, inF, perChannel, weight, mask, values, t.weight_scale.data as Float32Array,
+    t.weight_zero_point.data as Int32Array, bias);
+  if (typeof out === 'string') throw new Error(`${type} ${out}`);
   return out;
 }
 
@@ -224,7 +227,7 @@ function quantizedState(type: string, cfg: LayerConfig, t: Record<string, Loaded
   if (!shapeIs(s, [q]) || !(s.data instanceof Float32Array)) throw new Error(`${type} weight_scale must be F32 of shape [${q}]`);
   if (!shapeIs(z, [q]) || !(z.data instanceof Int32Array)) throw new Error(`${type} weight_zero_point must be I32 of shape [${q}]`);
   if (cfg.bias && (!shapeIs(t.bias, [outF]) || !(t.bias.data instanceof Float32Array))) throw new Error(`${type} bias must be F32 of shape [${outF}]`);
-  const data = decodeInt8(type, t, outF, inF);
+  const data = decodeInt8(type, t, outF, inF, cfg.perChannel, cfg.bias ? (t.bias.data as Float32Array) : null);
   // The QTensor constructor checks the qparams (finite positive scales, zero points in range).
   const weight = cfg.perChannel
     ? new QTensor({ data, shape: [outF, inF], scales: s.data.slice(), zeroPoints: z.data.slice(), axis: 0 })

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { checkShape, numel } from '../tensor';
 import { rangeError, typeError } from '../errors';
 import { formatError } from './format_error';
-import { parseStrictJson } from './json';
+import { native } from '../native';
 
 /** Element types nnslim reads ('F16' is converted to float32 on reading; it is never written). */
 export type SafetensorsDtype = 'F32' | 'F16' | 'I8' | 'U8' | 'I32';
@@ -33,10 +33,9 @@ export interface Safetensors {
   metadata: Record<string, string>;
 }
 
-/** Largest header accepted (100 MB). */
+/** Largest header accepted (100 MB; nnslim::kStMaxHeaderBytes). */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
-const SIZE: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, I8: 1, U8: 1, I32: 4 };
 const LITTLE_ENDIAN = os.endianness() === 'LE';
 
 function dtypeOf(a: unknown): SafetensorsDtype | null {
@@ -150,17 +149,15 @@ export function writeFileAtomic(file: string, bytes: Uint8Array): void {
   fs.renameSync(tmp, file);
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /**
  * Parses a safetensors file (bytes or a path) holding F32, F16 (converted to float32), I8,
  * U8 and I32 tensors. The file is untrusted: the header length is bounded (<= 100 MB and
- * <= file size - 8), the header must be a UTF-8 JSON object without duplicate names, every
- * entry needs a known dtype, a valid shape and `data_offsets` inside the data section whose
- * size is product(shape) * dtype size, ranges may not overlap and must cover the data section.
- * Any violation is an Error with code 'ERR_NNSLIM_FORMAT'.
+ * <= file size - 8), the header must be a UTF-8 JSON object in strict JSON (no duplicate
+ * names, nesting <= 64 levels, <= 2^22 values, no lone surrogate escapes), every entry needs a
+ * known dtype, a valid shape and `data_offsets` inside the data section whose size is
+ * product(shape) * dtype size, ranges may not overlap and must cover the data section. The
+ * header is parsed and checked in native code (native/src/io/safetensors.cc, fuzzed with
+ * libFuzzer). Any violation is an Error with code 'ERR_NNSLIM_FORMAT'.
  *
  * ```ts
  * const { tensors, metadata } = io.loadSafetensors('model.safetensors');
@@ -178,71 +175,13 @@ export function loadSafetensors(source: Uint8Array | string): Safetensors {
   } else {
     throw typeError('source', 'a Uint8Array or a file path', source);
   }
-  if (bytes.length < 8) throw formatError(what, `file too short (${bytes.length} bytes; the header length alone takes 8)`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
-  const headerLen = hi * 2 ** 32 + lo;
-  if (hi !== 0 || headerLen > MAX_HEADER_BYTES) throw formatError(what, `header length ${headerLen} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
-  if (headerLen > bytes.length - 8) throw formatError(what, `header length ${headerLen} exceeds the file size (${bytes.length} bytes)`);
-  if (headerLen < 2) throw formatError(what, `header length ${headerLen} is too small for a JSON object`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
-  } catch {
-    throw formatError(what, 'header is not valid UTF-8');
-  }
-  const header = parseStrictJson(text, what);
-  if (!isPlainObject(header)) throw formatError(what, 'header is not a JSON object');
-  const dataStart = 8 + headerLen;
-  const dataLen = bytes.length - dataStart;
+  // The header is parsed and checked natively (nnslim::st_parse, native/src/io/safetensors.cc).
+  const header = native.safetensorsHeader(bytes);
+  if (typeof header === 'string') throw formatError(what, header);
   const metadata: Record<string, string> = Object.create(null);
-  const entries: Array<{ name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }> = [];
-  for (const name of Object.keys(header)) {
-    const e = header[name];
-    if (name === '__metadata__') {
-      if (!isPlainObject(e)) throw formatError(what, '__metadata__ is not an object');
-      for (const k of Object.keys(e)) {
-        if (typeof e[k] !== 'string') throw formatError(what, `__metadata__[${JSON.stringify(k)}] is not a string`);
-        metadata[k] = e[k] as string;
-      }
-      continue;
-    }
-    const where = `tensor ${JSON.stringify(name)}`;
-    if (name.length === 0) throw formatError(what, 'empty tensor name');
-    if (!isPlainObject(e)) throw formatError(what, `${where} is not an object`);
-    for (const k of Object.keys(e)) if (k !== 'dtype' && k !== 'shape' && k !== 'data_offsets') throw formatError(what, `${where} has an unknown field ${JSON.stringify(k)}`);
-    const dtype = e.dtype;
-    if (typeof dtype !== 'string') throw formatError(what, `${where} has no dtype`);
-    if (!Object.prototype.hasOwnProperty.call(SIZE, dtype)) throw formatError(what, `${where} has unsupported dtype ${JSON.stringify(dtype)} (nnslim reads F32, F16, I8, U8, I32)`);
-    const shape = e.shape;
-    if (!Array.isArray(shape) || shape.length > 16) throw formatError(what, `${where} has no valid shape`);
-    let count = 1;
-    for (const d of shape) {
-      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw formatError(what, `${where} has a bad dimension ${JSON.stringify(d)}`);
-      count *= d;
-      if (!Number.isSafeInteger(count)) throw formatError(what, `${where} has a shape whose size overflows`);
-    }
-    const offs = e.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)) {
-      throw formatError(what, `${where} has no valid data_offsets [begin, end]`);
-    }
-    const [begin, end] = offs as number[];
-    if (begin > end) throw formatError(what, `${where} has data_offsets [${begin}, ${end}] with begin > end`);
-    if (end > dataLen) throw formatError(what, `${where} ends at ${end}, past the data section (${dataLen} bytes; file truncated?)`);
-    const size = count * SIZE[dtype as SafetensorsDtype];
-    if (!Number.isSafeInteger(size) || end - begin !== size) {
-      throw formatError(what, `${where} has ${end - begin} bytes but shape [${shape.join(', ')}] of ${dtype} needs ${size}`);
-    }
-    entries.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end });
-  }
-  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
-  let covered = 0;
-  for (const e of sorted) {
-    if (e.begin < covered) throw formatError(what, `tensor ${JSON.stringify(e.name)} overlaps another tensor's bytes`);
-    if (e.begin > covered) throw formatError(what, `bytes ${covered}..${e.begin} of the data section belong to no tensor`);
-    covered = e.end;
-  }
-  if (covered !== dataLen) throw formatError(what, `the data section has ${dataLen - covered} trailing bytes that belong to no tensor`);
+  for (const [k, v] of header.metadata) metadata[k] = v;
+  const dataStart = header.dataStart;
+  const entries = header.tensors;
   const tensors: Record<string, LoadedTensor> = Object.create(null);
   for (const e of entries) {
     const raw = bytes.subarray(dataStart + e.begin, dataStart + e.end);

@@ -31,25 +31,27 @@ function checkDims(rows: unknown, cols: unknown): [number, number] {
   return [r, c];
 }
 
-/** Full CSR structure check with messages naming the offending element. */
+// nnslim::CsrProblem (native/include/nnslim/sparse.h).
+enum CsrProblem { BadDims = 1, RowPtrLength, RowPtrStart, ColIdxLength, ValuesLength, RowPtrDecreasing, RowPtrPastEnd, ColumnOutOfRange, ColumnNotIncreasing }
+
+/**
+ * Full CSR structure check, done natively (nnslim::csr_check, the validator csrPack uses too),
+ * with messages naming the offending element.
+ */
 function validateStructure(rows: number, cols: number, rowPtr: Int32Array, colIdx: Int32Array, valuesLength: number, valuesName: string): void {
-  if (rowPtr.length !== rows + 1) throw rangeError('rowPtr.length', `rows + 1 = ${rows + 1}`, rowPtr.length);
-  if (rowPtr[0] !== 0) throw rangeError('rowPtr[0]', '0', rowPtr[0]);
-  const nnz = rowPtr[rows];
-  if (colIdx.length !== nnz) throw rangeError('colIdx.length', `rowPtr[rows] = ${nnz}`, colIdx.length);
-  if (valuesLength !== nnz) throw rangeError(`${valuesName}.length`, `rowPtr[rows] = ${nnz}`, valuesLength);
-  for (let i = 0; i < rows; i++) {
-    const a = rowPtr[i];
-    const b = rowPtr[i + 1];
-    if (b < a) throw rangeError(`rowPtr[${i + 1}]`, `a non-decreasing offset >= rowPtr[${i}] = ${a}`, b);
-    if (b > nnz) throw rangeError(`rowPtr[${i + 1}]`, `an offset <= rowPtr[rows] = ${nnz}`, b);
-    let prev = -1;
-    for (let j = a; j < b; j++) {
-      const c = colIdx[j];
-      if (c < 0 || c >= cols) throw rangeError(`colIdx[${j}]`, `a column in [0, ${cols}) (row ${i})`, c);
-      if (c <= prev) throw rangeError(`colIdx[${j}]`, `a column > ${prev}: columns must be strictly increasing within row ${i}`, c);
-      prev = c;
-    }
+  const r = native.csrCheck(rows, cols, rowPtr, colIdx, valuesLength);
+  if (r === null) return;
+  const [problem, index, row, value, bound] = r;
+  switch (problem) {
+    case CsrProblem.RowPtrLength: throw rangeError('rowPtr.length', `rows + 1 = ${rows + 1}`, value);
+    case CsrProblem.RowPtrStart: throw rangeError('rowPtr[0]', '0', value);
+    case CsrProblem.ColIdxLength: throw rangeError('colIdx.length', `rowPtr[rows] = ${bound}`, value);
+    case CsrProblem.ValuesLength: throw rangeError(`${valuesName}.length`, `rowPtr[rows] = ${bound}`, value);
+    case CsrProblem.RowPtrDecreasing: throw rangeError(`rowPtr[${index}]`, `a non-decreasing offset >= rowPtr[${index - 1}] = ${bound}`, value);
+    case CsrProblem.RowPtrPastEnd: throw rangeError(`rowPtr[${index}]`, `an offset <= rowPtr[rows] = ${bound}`, value);
+    case CsrProblem.ColumnOutOfRange: throw rangeError(`colIdx[${index}]`, `a column in [0, ${cols}) (row ${row})`, value);
+    case CsrProblem.ColumnNotIncreasing: throw rangeError(`colIdx[${index}]`, `a column > ${bound}: columns must be strictly increasing within row ${row}`, value);
+    default: throw rangeError(index === 0 ? 'rows' : 'cols', 'an integer in [0, 2147483647]', value);
   }
 }
 

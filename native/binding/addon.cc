@@ -124,6 +124,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   init_qgemm(env, exports);
   init_select(env, exports);
   init_optim(env, exports);
+  init_io(env, exports);
   return exports;
 }
 

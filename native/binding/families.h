@@ -11,5 +11,6 @@ void init_batchnorm(Napi::Env env, Napi::Object exports);
 void init_qgemm(Napi::Env env, Napi::Object exports);
 void init_select(Napi::Env env, Napi::Object exports);
 void init_optim(Napi::Env env, Napi::Object exports);
+void init_io(Napi::Env env, Napi::Object exports);
 
 }  // namespace nnslim_binding

@@ -129,6 +129,34 @@ Napi::Value CsrPack(const Napi::CallbackInfo& info) {
   });
 }
 
+// csrCheck(rows, cols, rowPtr, colIdx, valuesLength) -> null | [problem, index, row, value, bound]
+// (nnslim::csr_check: TypeScript turns the first problem into its RangeError message).
+Napi::Value CsrCheck(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() != 5) throw_type("csrCheck expects 5 arguments");
+    nnslim::CsrArrays a;
+    a.rows = int_arg(info[0], "rows", 0, kMaxDim);
+    a.cols = int_arg(info[1], "cols", 0, kMaxDim);
+    View<int32_t> rp = typed_view<int32_t>(info[2], "rowPtr");
+    View<int32_t> ci = typed_view<int32_t>(info[3], "colIdx");
+    a.values_len = int_arg(info[4], "valuesLength", 0, std::numeric_limits<int64_t>::max() / 2);
+    a.row_ptr = rp.data;
+    a.row_ptr_len = static_cast<int64_t>(rp.length);
+    a.col_idx = ci.data;
+    a.col_idx_len = static_cast<int64_t>(ci.length);
+    const nnslim::CsrCheck r = nnslim::csr_check(a);
+    Napi::Env env = info.Env();
+    if (r.problem == nnslim::CsrProblem::kNone) return env.Null();
+    Napi::Array out = Napi::Array::New(env, 5);
+    out.Set(0u, Napi::Number::New(env, static_cast<double>(r.problem)));
+    out.Set(1u, Napi::Number::New(env, static_cast<double>(r.index)));
+    out.Set(2u, Napi::Number::New(env, static_cast<double>(r.row)));
+    out.Set(3u, Napi::Number::New(env, static_cast<double>(r.value)));
+    out.Set(4u, Napi::Number::New(env, static_cast<double>(r.bound)));
+    return out;
+  });
+}
+
 struct SpmmCall {
   nnslim::PackedCsr* w = nullptr;
   Napi::Value packed;
@@ -217,6 +245,7 @@ Napi::Value SpmmAsync(const Napi::CallbackInfo& info) {
 void init_sparse(Napi::Env env, Napi::Object exports) {
   exports.Set("csrCount", Napi::Function::New(env, CsrCount, "csrCount"));
   exports.Set("csrFill", Napi::Function::New(env, CsrFill, "csrFill"));
+  exports.Set("csrCheck", Napi::Function::New(env, CsrCheck, "csrCheck"));
   exports.Set("csrPack", Napi::Function::New(env, CsrPack, "csrPack"));
   exports.Set("spmm", Napi::Function::New(env, Spmm, "spmm"));
   exports.Set("spmmAsync", Napi::Function::New(env, SpmmAsync, "spmmAsync"));

@@ -169,6 +169,19 @@ describe('safetensors', () => {
       it(name, () => expectFormatError(() => io.loadSafetensors(make()), re));
     }
 
+    it('rejects lone surrogate escapes (names and metadata must be valid UTF-8)', () => {
+      expectFormatError(() => io.loadSafetensors(craft(null, 0, '{"__metadata__":{"a":"\\ud800"}}')), /lone surrogate/);
+      expectFormatError(() => io.loadSafetensors(craft(null, 8, `{"\\udc00":${JSON.stringify(t4)}}`)), /lone surrogate/);
+      const ok = io.loadSafetensors(craft(null, 0, '{"__metadata__":{"a":"\\ud83d\\ude00\\u00e9"}}'));
+      expect(ok.metadata.a).toBe('\u{1f600}\u00e9');
+    });
+
+    it('reads integers written as 2.0 or 2e0, as JSON.parse does', () => {
+      const r = io.loadSafetensors(craft(null, 8, '{"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0e0,0.8e1]}}'));
+      expect(r.tensors.a.shape).toEqual([2]);
+      expectFormatError(() => io.loadSafetensors(craft(null, 8, '{"a":{"dtype":"F32","shape":[1e400],"data_offsets":[0,8]}}')), /dimension/);
+    });
+
     it('treats __proto__ as a plain name', () => {
       const b = craft(null, 8, `{"__proto__":${JSON.stringify(t4)}}`);
       const r = io.loadSafetensors(b);

@@ -35,8 +35,44 @@ Status csr_count(const CsrFromDenseParams& p, int32_t* row_ptr);
 // row_ptr produced by csr_count on the same input.
 Status csr_fill(const CsrFromDenseParams& p, const int32_t* row_ptr, int32_t* col_idx,
                 float* values);
-// Full structural validation (what the kernels rely on for memory safety, plus sorted
-// columns): kOk or kInvalidArgument.
+// ---- validation of user-built CSR arrays -------------------------------------------------
+// The arrays as given, with their lengths (untrusted: nothing is read past a length).
+struct CsrArrays {
+  int64_t rows = 0, cols = 0;
+  const int32_t* row_ptr = nullptr;
+  int64_t row_ptr_len = 0;
+  const int32_t* col_idx = nullptr;
+  int64_t col_idx_len = 0;
+  int64_t values_len = 0;  // length of values (float or int8)
+};
+
+// The first problem found, in this order: dims (rows, cols in [0, 2^31 - 1]), row_ptr_len
+// == rows + 1, row_ptr[0] == 0, col_idx_len == nnz (= row_ptr[rows]), values_len == nnz,
+// then row by row: row_ptr[i + 1] >= row_ptr[i], row_ptr[i + 1] <= nnz, each column in
+// [0, cols) and greater than the previous one of its row.
+enum class CsrProblem : int32_t {
+  kNone = 0,
+  kBadDims,            // value: rows (index 0) or cols (index 1)
+  kRowPtrLength,       // value: row_ptr_len
+  kRowPtrStart,        // value: row_ptr[0]
+  kColIdxLength,       // value: col_idx_len, bound: nnz
+  kValuesLength,       // value: values_len, bound: nnz
+  kRowPtrDecreasing,   // index: i + 1, value: row_ptr[i + 1], bound: row_ptr[i]
+  kRowPtrPastEnd,      // index: i + 1, value: row_ptr[i + 1], bound: nnz
+  kColumnOutOfRange,   // index: j, row, value: col_idx[j], bound: cols
+  kColumnNotIncreasing // index: j, row, value: col_idx[j], bound: the previous column
+};
+
+struct CsrCheck {
+  CsrProblem problem = CsrProblem::kNone;
+  int64_t index = 0, row = 0, value = 0, bound = 0;
+};
+
+// Full structural check of user arrays; O(rows + nnz), no allocation.
+CsrCheck csr_check(const CsrArrays& a);
+
+// csr_check of rows + 1 row offsets and nnz columns / values: kOk or kInvalidArgument
+// (what the kernels rely on for memory safety, plus sorted columns).
 Status csr_validate(int64_t rows, int64_t cols, const int32_t* row_ptr, const int32_t* col_idx,
                     int64_t nnz);
 

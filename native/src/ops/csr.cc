@@ -89,22 +89,51 @@ Status csr_fill(const CsrFromDenseParams& p, const int32_t* row_ptr, int32_t* co
   return Status::kOk;
 }
 
-Status csr_validate(int64_t rows, int64_t cols, const int32_t* row_ptr, const int32_t* col_idx,
-                    int64_t nnz) {
-  if (rows < 0 || cols < 0 || nnz < 0 || row_ptr == nullptr) return Status::kInvalidArgument;
-  if (row_ptr[0] != 0 || row_ptr[rows] != nnz) return Status::kInvalidArgument;
-  if (nnz > 0 && col_idx == nullptr) return Status::kInvalidArgument;
-  for (int64_t i = 0; i < rows; ++i) {
-    const int32_t a = row_ptr[i], b = row_ptr[i + 1];
-    if (b < a || b > nnz) return Status::kInvalidArgument;
+CsrCheck csr_check(const CsrArrays& a) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  CsrCheck r;
+  auto bad = [&r](CsrProblem p, int64_t index, int64_t row, int64_t value, int64_t bound) {
+    r = CsrCheck{p, index, row, value, bound};
+    return r;
+  };
+  if (a.rows < 0 || a.rows > kMax) return bad(CsrProblem::kBadDims, 0, 0, a.rows, kMax);
+  if (a.cols < 0 || a.cols > kMax) return bad(CsrProblem::kBadDims, 1, 0, a.cols, kMax);
+  if (a.row_ptr_len != a.rows + 1 || a.row_ptr == nullptr)
+    return bad(CsrProblem::kRowPtrLength, 0, 0, a.row_ptr_len, a.rows + 1);
+  if (a.row_ptr[0] != 0) return bad(CsrProblem::kRowPtrStart, 0, 0, a.row_ptr[0], 0);
+  const int64_t nnz = a.row_ptr[a.rows];
+  if (a.col_idx_len != nnz || (nnz > 0 && a.col_idx == nullptr))
+    return bad(CsrProblem::kColIdxLength, 0, 0, a.col_idx_len, nnz);
+  if (a.values_len != nnz) return bad(CsrProblem::kValuesLength, 0, 0, a.values_len, nnz);
+  for (int64_t i = 0; i < a.rows; ++i) {
+    const int64_t lo = a.row_ptr[i], hi = a.row_ptr[i + 1];
+    if (hi < lo) return bad(CsrProblem::kRowPtrDecreasing, i + 1, i, hi, lo);
+    if (hi > nnz) return bad(CsrProblem::kRowPtrPastEnd, i + 1, i, hi, nnz);
+    // lo >= 0: row_ptr[0] == 0 and the offsets so far never decreased.
     int64_t prev = -1;
-    for (int32_t j = a; j < b; ++j) {
-      const int64_t c = col_idx[j];
-      if (c <= prev || c >= cols) return Status::kInvalidArgument;
+    for (int64_t j = lo; j < hi; ++j) {
+      const int64_t c = a.col_idx[j];
+      if (c < 0 || c >= a.cols) return bad(CsrProblem::kColumnOutOfRange, j, i, c, a.cols);
+      if (c <= prev) return bad(CsrProblem::kColumnNotIncreasing, j, i, c, prev);
       prev = c;
     }
   }
-  return Status::kOk;
+  return r;
+}
+
+Status csr_validate(int64_t rows, int64_t cols, const int32_t* row_ptr, const int32_t* col_idx,
+                    int64_t nnz) {
+  if (rows < 0 || rows > std::numeric_limits<int32_t>::max() || nnz < 0 || row_ptr == nullptr)
+    return Status::kInvalidArgument;
+  CsrArrays a;
+  a.rows = rows;
+  a.cols = cols;
+  a.row_ptr = row_ptr;
+  a.row_ptr_len = rows + 1;
+  a.col_idx = col_idx;
+  a.col_idx_len = nnz;
+  a.values_len = nnz;
+  return csr_check(a).problem == CsrProblem::kNone ? Status::kOk : Status::kInvalidArgument;
 }
 
 }  // namespace nnslim
