@@ -117,7 +117,7 @@ const ADDON_FUNCTIONS = [
   'batchnormApply', 'batchnormApplyAsync', 'batchnormTrain', 'batchnormBackward',
   'kthSmallestMagnitude', 'kthSmallestMagnitudeAsync', 'magnitudePruneMask',
   'qgemmPack', 'qgemm', 'qgemmAsync', 'quantize', 'dequantize', 'quantizeDynamic', 'chooseQParams',
-  'adamUpdate', 'rmspropUpdate',
+  'adamUpdate', 'rmspropUpdate', 'csrCheck', 'safetensorsHeader', 'qlinearDecode',
 ] as const satisfies readonly AddonFunction[];
 type Unlisted = Exclude<AddonFunction, (typeof ADDON_FUNCTIONS)[number]>;
 const allListed: [Unlisted] extends [never] ? true : { unlisted: Unlisted } = true;
