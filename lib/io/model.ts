@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { typeError, rangeError } from '../errors';
+import { checkOptions, typeError, rangeError } from '../errors';
 import { Rng } from '../random';
 import { BatchNorm1d } from '../nn/batchnorm';
 import { Dropout, Flatten, GELU, ReLU } from '../nn/layers';
@@ -44,16 +44,25 @@ export interface LayerCodec {
 
 const registry = new Map<string, LayerCodec>();
 
+/** The layer types nnslim registers itself: registerLayer may not replace them. */
+const builtinTypes = new Set<string>();
+
 /**
- * Registers (or replaces) the codec of a layer type so {@link saveModel} / {@link loadModel}
- * handle it. Layers defined in other modules (BatchNorm1d, QuantizedLinear, SparseLinear, ...)
- * register themselves this way.
+ * Registers (or replaces) the codec of a layer type of your own so {@link saveModel} /
+ * {@link loadModel} handle it. The built-in types (Linear, ReLU, BatchNorm1d, QuantizedLinear,
+ * ...) cannot be replaced: a RangeError names codec.type.
  */
 export function registerLayer(codec: LayerCodec): void {
   if (codec === null || typeof codec !== 'object') throw typeError('codec', 'a layer codec { type, matches, config, create }', codec);
   if (typeof codec.type !== 'string' || codec.type.length === 0) throw typeError('codec.type', 'a non-empty string', codec.type);
   for (const k of ['matches', 'config', 'create'] as const) if (typeof codec[k] !== 'function') throw typeError(`codec.${k}`, 'a function', codec[k]);
+  if (builtinTypes.has(codec.type)) throw rangeError('codec.type', `a name other than the built-in layer types (${[...builtinTypes].join(', ')})`, codec.type);
   registry.set(codec.type, codec);
+}
+
+function registerBuiltin(codec: LayerCodec): void {
+  registerLayer(codec);
+  builtinTypes.add(codec.type);
 }
 
 /** The registered layer types. */
@@ -109,7 +118,7 @@ function shapeIs(t: LoadedTensor | undefined, shape: number[]): boolean {
   return t !== undefined && t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]);
 }
 
-registerLayer({
+registerBuiltin({
   type: 'Linear',
   matches: (l) => l instanceof Linear,
   config: (l) => {
@@ -125,10 +134,10 @@ registerLayer({
     return new Linear(inF, outF, { bias: cfg.bias, rng: new Rng(0) });
   },
 });
-registerLayer({ type: 'ReLU', matches: (l) => l instanceof ReLU, config: () => ({}), create: () => new ReLU() });
-registerLayer({ type: 'GELU', matches: (l) => l instanceof GELU, config: () => ({}), create: () => new GELU() });
-registerLayer({ type: 'Flatten', matches: (l) => l instanceof Flatten, config: () => ({}), create: () => new Flatten() });
-registerLayer({
+registerBuiltin({ type: 'ReLU', matches: (l) => l instanceof ReLU, config: () => ({}), create: () => new ReLU() });
+registerBuiltin({ type: 'GELU', matches: (l) => l instanceof GELU, config: () => ({}), create: () => new GELU() });
+registerBuiltin({ type: 'Flatten', matches: (l) => l instanceof Flatten, config: () => ({}), create: () => new Flatten() });
+registerBuiltin({
   type: 'Dropout',
   matches: (l) => l instanceof Dropout,
   config: (l) => ({ p: (l as Dropout).p }),
@@ -139,7 +148,7 @@ registerLayer({
   },
 });
 
-registerLayer({
+registerBuiltin({
   type: 'BatchNorm1d',
   matches: (l) => l instanceof BatchNorm1d,
   config: (l) => {
@@ -239,7 +248,7 @@ function quantizedConfig(l: AnyQuantizedLinear): LayerConfig {
   return { inFeatures: l.inFeatures, outFeatures: l.outFeatures, bias: l.bias !== null, perChannel: l.weight.qscheme === 'per_channel_affine' };
 }
 
-registerLayer({
+registerBuiltin({
   type: 'QuantizedLinear',
   matches: (l) => l instanceof QuantizedLinear,
   config: (l) => {
@@ -256,7 +265,7 @@ registerLayer({
   },
 });
 
-registerLayer({
+registerBuiltin({
   type: 'DynamicQuantizedLinear',
   matches: (l) => l instanceof DynamicQuantizedLinear,
   config: (l) => {
@@ -271,7 +280,7 @@ registerLayer({
   },
 });
 
-registerLayer({
+registerBuiltin({
   type: 'SparseLinear',
   matches: (l) => l instanceof SparseLinear,
   config: (l) => {
@@ -319,7 +328,7 @@ function dims(cfg: Record<string, unknown>): [number, number] {
   return [inFeatures as number, outFeatures as number];
 }
 
-registerLayer({
+registerBuiltin({
   type: 'DenseLinear',
   matches: (l) => l instanceof DenseLinear,
   config: (l) => {
@@ -337,7 +346,7 @@ registerLayer({
   },
 });
 
-registerLayer({
+registerBuiltin({
   type: 'CsrLinear',
   matches: (l) => l instanceof CsrLinear,
   config: (l) => {
@@ -381,6 +390,12 @@ function codecFor(layer: Module, index: number): LayerCodec {
 export function saveModel(model: Sequential, file?: string, metadata?: Record<string, string>): Uint8Array {
   if (!(model instanceof Sequential)) throw typeError('model', 'an nn.Sequential', model);
   if (file !== undefined && (typeof file !== 'string' || file.length === 0)) throw typeError('file', 'a file path', file);
+  if (metadata !== undefined) {
+    if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) throw typeError('metadata', 'an object of string values', metadata);
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw typeError(`metadata.${k}`, 'a string', v);
+    }
+  }
   const state: StateDict = {};
   const layers = model.layers.map((layer, i) => {
     const codec = codecFor(layer, i);
@@ -428,7 +443,9 @@ export interface LoadModelOptions {
  */
 export function loadModel(source: Uint8Array | string, options?: LoadModelOptions): Sequential {
   const what = typeof source === 'string' ? source : 'model data';
-  const verify = options?.verifyDigest ?? true;
+  const opts = checkOptions<LoadModelOptions>('options', options);
+  for (const key of Object.keys(opts)) if (key !== 'verifyDigest') throw rangeError('options', 'only verifyDigest', key);
+  const verify = opts.verifyDigest ?? true;
   if (typeof verify !== 'boolean') throw typeError('options.verifyDigest', 'a boolean', verify);
   const st: Safetensors = loadSafetensors(source);
   const archText = st.metadata[ARCHITECTURE_KEY];
