@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,14 @@ class KernelWorker : public Napi::AsyncWorker {
     if (v.IsObject()) pinned_.push_back(Napi::Persistent(v.As<Napi::Object>()));
   }
   Napi::Promise promise() { return deferred_.Promise(); }
+  // Hands over an object the run and resolve callbacks share (e.g. scalar results); it lives
+  // as long as the worker. (No shared_ptr: its refcounting binds __libc_single_threaded,
+  // GLIBC_2.32, and the prebuilds target glibc 2.28.)
+  template <typename T>
+  void keep(std::unique_ptr<T> p) {
+    kept_.reserve(kept_.size() + 1);
+    kept_.emplace_back(p.release(), [](void* q) { delete static_cast<T*>(q); });
+  }
 
  protected:
   void Execute() override {
@@ -58,6 +67,7 @@ class KernelWorker : public Napi::AsyncWorker {
   std::function<nnslim::Status()> run_;
   Resolver resolve_;
   std::vector<Napi::ObjectReference> pinned_;
+  std::vector<std::unique_ptr<void, void (*)(void*)>> kept_;
   nnslim::Status status_ = nnslim::Status::kOk;
 };
 

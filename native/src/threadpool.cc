@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <pthread.h>
 
 #if defined(__x86_64__)
 #include <xmmintrin.h>
@@ -63,6 +64,39 @@ int available_parallelism() {
   return n > 0 ? static_cast<int>(n) : 1;
 }
 
+// pthread directly rather than std::condition_variable (whose wait() binds GLIBCXX_3.4.30
+// with g++ >= 12) and std::mutex::try_lock (pthread_mutex_trylock@GLIBC_2.34 once glibc
+// merged libpthread): the prebuilds must load on glibc 2.28 with an older libstdc++.
+class Mutex {
+ public:
+  Mutex() = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+  void lock() { pthread_mutex_lock(&m_); }
+  void unlock() { pthread_mutex_unlock(&m_); }
+  pthread_mutex_t* native() { return &m_; }
+
+ private:
+  pthread_mutex_t m_ = PTHREAD_MUTEX_INITIALIZER;
+};
+
+class CondVar {
+ public:
+  CondVar() = default;
+  CondVar(const CondVar&) = delete;
+  CondVar& operator=(const CondVar&) = delete;
+  // Waits until pred() holds; m is locked by the caller.
+  template <typename Pred>
+  void wait(Mutex& m, Pred pred) {
+    while (!pred()) pthread_cond_wait(&c_, m.native());
+  }
+  void notify_one() { pthread_cond_signal(&c_); }
+  void notify_all() { pthread_cond_broadcast(&c_); }
+
+ private:
+  pthread_cond_t c_ = PTHREAD_COND_INITIALIZER;
+};
+
 // A fixed set of workers that wake up for each parallel region. The caller participates
 // and tasks are handed out by an atomic counter, so uneven tasks balance themselves.
 class Pool {
@@ -73,15 +107,15 @@ class Pool {
   void run(std::ptrdiff_t num_tasks, const std::function<void(std::ptrdiff_t)>& fn) {
     if (num_tasks <= 0) return;
     const int want = static_cast<int>(std::min<std::ptrdiff_t>(threads(), num_tasks));
-    std::unique_lock<std::mutex> region(region_mutex_, std::try_to_lock);
-    if (want <= 1 || !region.owns_lock()) {
+    bool idle = false;
+    if (want <= 1 || !busy_.compare_exchange_strong(idle, true, std::memory_order_acquire)) {
       DenormalGuard guard;
       for (std::ptrdiff_t t = 0; t < num_tasks; ++t) fn(t);
       return;
     }
     ensure_workers(want - 1);
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<Mutex> lock(mutex_);
       fn_ = &fn;
       num_tasks_ = num_tasks;
       next_.store(0);
@@ -91,9 +125,12 @@ class Pool {
     }
     wake_.notify_all();
     work();
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [this] { return pending_ == 0; });
-    fn_ = nullptr;
+    {
+      std::lock_guard<Mutex> lock(mutex_);
+      done_.wait(mutex_, [this] { return pending_ == 0; });
+      fn_ = nullptr;
+    }
+    busy_.store(false, std::memory_order_release);
   }
 
  private:
@@ -119,21 +156,21 @@ class Pool {
     uint64_t seen = 0;
     for (;;) {
       {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return generation_ != seen; });
+        std::lock_guard<Mutex> lock(mutex_);
+        wake_.wait(mutex_, [&] { return generation_ != seen; });
         seen = generation_;
         if (index >= active_workers_) continue;
       }
       work();
-      std::lock_guard<std::mutex> lock(mutex_);
+      std::lock_guard<Mutex> lock(mutex_);
       if (--pending_ == 0) done_.notify_one();
     }
   }
 
   std::atomic<int> num_threads_{available_parallelism()};
-  std::mutex region_mutex_;
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
+  std::atomic<bool> busy_{false};  // a parallel region is running
+  Mutex mutex_;
+  CondVar wake_, done_;
   std::vector<std::thread> workers_;
   const std::function<void(std::ptrdiff_t)>* fn_ = nullptr;
   std::ptrdiff_t num_tasks_ = 0;
