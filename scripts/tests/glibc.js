@@ -7,7 +7,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-// The floors README.md documents: Debian 10 / RHEL 8 / Ubuntu 18.10 (glibc 2.28, libstdc++ of GCC 8).
+// The bound README.md documents: glibc 2.28 and the libstdc++ of GCC 8 (Debian 10, Ubuntu 20.04, RHEL 8).
 const MAX = { GLIBC: [2, 28], GLIBCXX: [3, 4, 25], CXXABI: [1, 3, 11] };
 const OBJDUMP = { x64: 'x86_64-linux-gnu-objdump', arm64: 'aarch64-linux-gnu-objdump', arm: 'arm-linux-gnueabihf-objdump' };
 
