@@ -32,7 +32,9 @@
       "target_name": "nnslim",
       "sources": ["<!@(<(src).binding.join(' ')\")"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      # SWALLOW_UNTHROWABLE: an error thrown while the environment is being torn down (a worker
+      # terminated mid-call) is dropped instead of escaping as a C++ exception (abort).
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "dependencies": ["nnslim_kernels"],
       "conditions": [
         ["target_arch=='x64'", {

@@ -1,9 +1,12 @@
 /**
  * The only module that touches the compiled addon. It loads it with node-gyp-build
- * (prebuilds/<platform>-<arch>/ first, then build/Release) and describes the raw interface.
+ * (prebuilds/<platform>-<arch>/ first, then build/Release), or the .node file named by the
+ * NNSLIM_ADDON_PATH environment variable (the sanitized test build uses it), and describes
+ * the raw interface.
  * There is no JavaScript fallback: if the addon cannot load, the error says what was tried.
  */
 import * as path from 'node:path';
+import { markAsUntransferable } from 'node:worker_threads';
 
 /** The raw addon. Arguments are validated by the TypeScript layer before they get here. */
 export interface NativeAddon {
@@ -67,6 +70,9 @@ export interface NativeAddon {
 /** Native packed int8 weights (qgemmPack): an opaque object freed by GC. */
 export interface RawPackedInt8 {
   readonly byteLength: number;
+  /** Rows (output features) and columns (input features) packed. */
+  readonly n: number;
+  readonly k: number;
 }
 
 /** A validated native copy of a CSR matrix (csrPack); `handle` is opaque. */
@@ -87,17 +93,40 @@ export interface RawCpuInfo {
   numThreads: number;
 }
 
+// Every function of NativeAddon, checked at load so that a stale addon fails with a clear error
+// instead of "x is not a function" later. The type below fails to compile if a function is added
+// to NativeAddon but not here.
+type AddonFunction = { [K in keyof NativeAddon]: NativeAddon[K] extends (...args: never[]) => unknown ? K : never }[keyof NativeAddon];
+const ADDON_FUNCTIONS = [
+  'cpuInfo', 'setIsa', 'isaEnvError', 'getNumThreads', 'setNumThreads', 'sgemm', 'sgemmAsync',
+  'csrCount', 'csrFill', 'csrPack', 'spmm', 'spmmAsync',
+  'batchnormApply', 'batchnormApplyAsync', 'batchnormTrain', 'batchnormBackward',
+  'kthSmallestMagnitude', 'kthSmallestMagnitudeAsync', 'magnitudePruneMask',
+  'qgemmPack', 'qgemm', 'qgemmAsync', 'quantize', 'dequantize', 'quantizeDynamic', 'chooseQParams',
+  'adamUpdate', 'rmspropUpdate',
+] as const satisfies readonly AddonFunction[];
+type Unlisted = Exclude<AddonFunction, (typeof ADDON_FUNCTIONS)[number]>;
+const allListed: [Unlisted] extends [never] ? true : { unlisted: Unlisted } = true;
+void allListed;
+
 /** Root of the installed package (holds binding.gyp, prebuilds/ and build/). */
 export const packageRoot = path.resolve(__dirname, '..');
 
 function loadAddon(): NativeAddon {
   let addon: NativeAddon;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    addon = load(packageRoot) as NativeAddon;
+    const override = process.env.NNSLIM_ADDON_PATH;
+    if (override) {
+      // An explicit .node file (e.g. the ASan/UBSan build the sanitized test run loads).
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      addon = require(path.resolve(override)) as NativeAddon;
+    } else {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const load = require('node-gyp-build') as (dir: string) => unknown;
+      addon = load(packageRoot) as NativeAddon;
+    }
   } catch (cause) {
-    const tried = [
+    const tried = process.env.NNSLIM_ADDON_PATH ? [`${path.resolve(process.env.NNSLIM_ADDON_PATH)} (NNSLIM_ADDON_PATH)`] : [
       path.join(packageRoot, 'build', 'Release', 'nnslim.node'),
       path.join(packageRoot, 'build', 'Debug', 'nnslim.node'),
       path.join(packageRoot, 'prebuilds', `${process.platform}-${process.arch}`, '*.node'),
@@ -114,11 +143,42 @@ function loadAddon(): NativeAddon {
     (err as Error & { code: string }).code = 'ERR_NNSLIM_LOAD';
     throw err;
   }
+  const missing = ADDON_FUNCTIONS.filter((name) => typeof (addon as unknown as Record<string, unknown>)[name] !== 'function');
+  if (missing.length > 0) {
+    const err = new Error(
+      `nnslim: the native addon loaded on ${process.platform}-${process.arch} is out of date: it lacks ${missing.join(', ')}.\n` +
+      'It was built from other sources than this version of the TypeScript layer (a stale build/ or prebuilds/ folder).\n' +
+      'Fix: rebuild it with `npm rebuild nnslim` (or `npm run build:native` in a checkout), or reinstall the package.',
+    );
+    (err as Error & { code: string }).code = 'ERR_NNSLIM_LOAD';
+    throw err;
+  }
   const envError = addon.isaEnvError();
   if (envError !== null) {
     const err = new RangeError(`nnslim: ${envError}. Valid levels here: ${addon.cpuInfo().supportedIsas.join(', ')}.`);
     (err as RangeError & { code: string }).code = 'ERR_NNSLIM_RANGE';
     throw err;
+  }
+  return pinAsyncBuffers(addon);
+}
+
+const ASYNC_FUNCTIONS = ['sgemmAsync', 'spmmAsync', 'batchnormApplyAsync', 'qgemmAsync', 'kthSmallestMagnitudeAsync'] as const;
+
+/**
+ * A pending async kernel reads and writes its buffers from another thread. The binding keeps
+ * the JS objects alive; this marks their ArrayBuffers untransferable (as Node marks its pooled
+ * Buffers), so postMessage / structuredClone cannot detach them and free the memory mid-call:
+ * a transfer list naming one copies it (Node 20) or throws a DataCloneError (Node >= 21). The
+ * mark stays after the call settles. If a buffer is detached anyway, the promise rejects with
+ * ERR_NNSLIM_DETACHED.
+ */
+function pinAsyncBuffers(addon: NativeAddon): NativeAddon {
+  for (const name of ASYNC_FUNCTIONS) {
+    const fn = addon[name] as (...args: unknown[]) => Promise<unknown>;
+    (addon as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      for (const a of args) if (ArrayBuffer.isView(a)) markAsUntransferable(a.buffer);
+      return fn(...args);
+    };
   }
   return addon;
 }

@@ -2,7 +2,7 @@
  * Seeded pseudo-random numbers for initialisation, shuffling and dropout (xoshiro128**,
  * seeded through splitmix32). Not PyTorch's generator: same distributions, other streams.
  */
-import { checkInt } from './errors';
+import { checkInt, checkNumber, typeError } from './errors';
 
 /** A small seeded generator. */
 export class Rng {
@@ -42,6 +42,8 @@ export class Rng {
 
   /** Uniform in [low, high). */
   uniform(low: number, high: number): number {
+    checkNumber('low', low);
+    checkNumber('high', high);
     return low + (high - low) * this.random();
   }
 
@@ -54,11 +56,13 @@ export class Rng {
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
+    checkInt('n', n, { min: 1 });
     return Math.floor(this.random() * n);
   }
 
   /** Fisher-Yates shuffle in place. */
   shuffle<T extends { length: number; [i: number]: unknown }>(a: T): T {
+    if (!Array.isArray(a) && !(ArrayBuffer.isView(a) && !(a instanceof DataView))) throw typeError('a', 'an array or a typed array', a);
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const t = a[i]; a[i] = a[j]; a[j] = t;

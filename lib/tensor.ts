@@ -39,11 +39,14 @@ export class Tensor {
       const cols = rows[0].length;
       const data = new Float32Array(rows.length * cols);
       rows.forEach((r, i) => {
-        if (!Array.isArray(r) || r.length !== cols) throw rangeError(`values[${i}]`, `a row of length ${cols}`, r);
-        data.set(r, i * cols);
+        if (!Array.isArray(r)) throw typeError(`values[${i}]`, 'an array of numbers (a row)', r);
+        if (r.length !== cols) throw rangeError(`values[${i}]`, `a row of length ${cols}`, r);
+        checkNumbers(`values[${i}]`, r);
       });
+      rows.forEach((r, i) => data.set(r, i * cols));
       return new Tensor(data, [rows.length, cols]);
     }
+    checkNumbers('values', values);
     return new Tensor(Float32Array.from(values as number[]), [values.length]);
   }
 
@@ -77,6 +80,10 @@ export class Tensor {
   }
 }
 
+function checkNumbers(name: string, a: readonly unknown[]): void {
+  for (let i = 0; i < a.length; i++) if (typeof a[i] !== 'number') throw typeError(`${name}[${i}]`, 'a number', a[i]);
+}
+
 /** Validates a shape: an array of non-negative integers each <= MAX_DIM whose product is a safe integer. */
 export function checkShape(name: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) throw typeError(name, 'an array of non-negative integers', shape);
@@ -95,10 +102,17 @@ export function checkShape(name: string, shape: unknown): number[] {
   return out;
 }
 
-/** Product of the dimensions. */
+/** Product of the dimensions (a shape as {@link checkShape} accepts). */
 export function numel(shape: readonly number[]): number {
+  if (!Array.isArray(shape)) throw typeError('shape', 'an array of non-negative integers', shape);
   let n = 1;
-  for (const d of shape) n *= d;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (typeof d !== 'number') throw typeError(`shape[${i}]`, 'a non-negative integer', d);
+    if (!Number.isInteger(d) || d < 0 || d > MAX_DIM) throw rangeError(`shape[${i}]`, `an integer in [0, ${MAX_DIM}]`, d);
+    n *= d;
+  }
+  if (!Number.isSafeInteger(n)) throw rangeError('shape', 'dimensions whose product is a safe integer', `[${shape.join(', ')}]`);
   return n;
 }
 
@@ -107,7 +121,13 @@ export function checkTensor(name: string, value: unknown, rank?: number): Tensor
   if (!(value instanceof Tensor)) {
     const v = value as { data?: unknown; shape?: unknown } | null;
     if (v !== null && typeof v === 'object' && v.data instanceof Float32Array && Array.isArray(v.shape)) {
-      value = new Tensor(v.data, v.shape as number[]);
+      // Validated here with the argument's name, so that errors say which tensor is wrong.
+      const data = checkFloat32Array(`${name}.data`, v.data);
+      const shape = checkShape(`${name}.shape`, v.shape);
+      if (numel(shape) !== data.length) {
+        throw rangeError(`${name}.data.length`, `${numel(shape)} (the product of ${name}.shape [${shape.join(', ')}])`, data.length);
+      }
+      value = new Tensor(data, shape);
     } else {
       throw typeError(name, 'a Tensor', value);
     }

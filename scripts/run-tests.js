@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every suite, one summary line `N passed, M failed[, K skipped]` at the end.
-//   vitest (TS API) at the best ISA level and again with each lower x86 level forced,
+//   vitest (TS API) at the best ISA level and again with each lower x86 level forced, the
+//   stress suite once (scripts/tests/stress.js), the vitest suite against an ASan + UBSan
+//   addon (scripts/tests/sanitized-vitest.js),
 //   C++ kernel tests (ctest) natively, under ASan + UBSan, and cross-compiled for aarch64
 //   under qemu-aarch64-static for two CPU models.
 // Options: --quick (vitest + native ctest only), --native-only (C++ suites only),
@@ -213,6 +215,7 @@ if (!nativeOnly) {
       for (const isa of ['avx2', 'neon', 'scalar']) {
         if (isa !== info.bestIsa && info.supportedIsas.includes(isa)) vitest(`isa=${isa}`, { NNSLIM_ISA: isa });
       }
+      require('./tests/stress.js')({ vitest });
     }
   }
 }
@@ -224,6 +227,7 @@ if (!quick) {
   // One sanitized run: the 'kernels' test already loops over every level this CPU supports.
   ctestSuite('asan+ubsan', 'build-asan', ['-DCMAKE_BUILD_TYPE=RelWithDebInfo', '-DNNSLIM_SANITIZE=ON', '-DNNSLIM_FORCED_ISA_TESTS=OFF'],
     [['', { ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=1', UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1' }]]);
+  if (!nativeOnly && process.platform === 'linux') require('./tests/sanitized-vitest.js')({ root, sh, have, record, skip, log, vitest, jobs });
   if (process.arch === 'x64') {
     if (!have('aarch64-linux-gnu-g++') || !have('qemu-aarch64-static')) {
       skip('ctest aarch64 (qemu)', 'needs g++-aarch64-linux-gnu and qemu-user-static');

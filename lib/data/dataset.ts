@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { checkBool, checkInt, checkNumber, checkOptions, rangeError, typeError } from '../errors';
+import { checkBool, checkInt, checkNumber, checkOptions, isDetached, rangeError, typeError } from '../errors';
 import { formatError } from '../io/format_error';
 import { Rng } from '../random';
 import { Tensor, checkTensor, numel } from '../tensor';
@@ -37,6 +37,7 @@ function digitsPath(): string {
 
 /** Parses the embedded CSV: 1797 rows of 64 pixels (0..16) then the label (0..9). */
 export function parseDigitsCsv(text: string): { pixels: Uint8Array; labels: Int32Array } {
+  if (typeof text !== 'string') throw typeError('text', 'a string', text);
   const lines = text.split('\n').filter((l) => l.trim().length > 0);
   const pixels = new Uint8Array(lines.length * 64);
   const labels = new Int32Array(lines.length);
@@ -87,12 +88,16 @@ function checkDataset(name: string, ds: unknown): Dataset {
 /** The rows of a data set at the given indices (copied), in that order. */
 export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
   const d = checkDataset('ds', ds);
+  if (!Array.isArray(indices) && !(ArrayBuffer.isView(indices) && !(indices instanceof DataView))) {
+    throw typeError('indices', 'an array or typed array of row indices', indices);
+  }
   const rows = d.x.shape[0];
   const row = d.x.shape.length > 1 ? numel(d.x.shape.slice(1)) : 1;
   const x = new Float32Array(indices.length * row);
   const y = new Int32Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const k = indices[i];
+    if (typeof k !== 'number') throw typeError(`indices[${i}]`, 'an integer row index', k);
     if (!Number.isInteger(k) || k < 0 || k >= rows) throw rangeError(`indices[${i}]`, `an integer in [0, ${rows})`, k);
     x.set(d.x.data.subarray(k * row, (k + 1) * row), i * row);
     y[i] = d.y[k];
@@ -201,7 +206,12 @@ export function normalize(x: Tensor, stats: NormStats): Tensor {
   for (const k of ['mean', 'std'] as const) {
     const a = stats[k];
     if (!(a instanceof Float32Array)) throw typeError(`stats.${k}`, 'a Float32Array', a);
+    if (isDetached(a)) throw typeError(`stats.${k}`, 'a Float32Array whose buffer is not detached', a);
     if (a.length !== 1 && a.length !== cols) throw rangeError(`stats.${k}.length`, `1 or ${cols}`, a.length);
+    for (let j = 0; j < a.length; j++) {
+      // a zero (or NaN / infinite) std would turn every value into garbage (Infinity or NaN)
+      if (!Number.isFinite(a[j]) || (k === 'std' && !(a[j] > 0))) throw rangeError(`stats.${k}[${j}]`, k === 'std' ? 'a positive finite number' : 'a finite number', a[j]);
+    }
   }
   const out = new Float32Array(t.data.length);
   const { mean, std } = stats;

@@ -125,11 +125,15 @@ function fmt(v: number | undefined, digits = 4): string {
  * a time; the model's training mode is restored afterwards.
  */
 export function evaluate(model: Module, x: Tensor, y: Labels, options?: { batchSize?: number; lossFn?: LossFn }): { loss: number; accuracy: number } {
+  if (model === null || typeof model !== 'object' || typeof (model as Module).forward !== 'function') {
+    throw typeError('model', 'a model with a forward(x) method', model);
+  }
   const t = checkTensor('x', x);
   const opts = checkOptions<{ batchSize?: number; lossFn?: LossFn }>('options', options);
   const bs = opts.batchSize === undefined ? 256 : checkInt('options.batchSize', opts.batchSize, { min: 1 });
   const rows = t.shape[0] ?? 0;
   const labels = checkLabels('y', y, rows, 2 ** 31 - 1);
+  if (opts.lossFn !== undefined && typeof opts.lossFn !== 'function') throw typeError('options.lossFn', 'a function', opts.lossFn);
   const lossFn = opts.lossFn ?? ((out: Tensor, lab: Int32Array) => crossEntropyWithLogits(out, lab));
   const wasTraining = (model as { training?: boolean }).training !== false;
   if (typeof model.eval === 'function') model.eval();
@@ -209,9 +213,12 @@ export function fit(model: TrainableModel, options: FitOptions): FitHistory {
   if (cbs.onEpochEnd !== undefined && typeof cbs.onEpochEnd !== 'function') throw typeError('options.callbacks.onEpochEnd', 'a function', cbs.onEpochEnd);
   const shuffle = options.shuffle === undefined ? true : checkBool('options.shuffle', options.shuffle);
   const dropLast = options.dropLast === undefined ? false : checkBool('options.dropLast', options.dropLast);
-  const rng = options.rng ?? defaultRng;
+  const rng = options.rng === undefined ? defaultRng : options.rng;
   if (!(rng instanceof Rng)) throw typeError('options.rng', 'an Rng', rng);
   const verbose = options.verbose === undefined ? false : checkBool('options.verbose', options.verbose);
+  if (options.stream !== undefined && (options.stream === null || typeof (options.stream as { write?: unknown }).write !== 'function')) {
+    throw typeError('options.stream', 'a writable stream', options.stream);
+  }
   const stream = options.stream ?? process.stderr;
   const batches = dropLast && rows >= batchSize ? Math.floor(rows / batchSize) : Math.ceil(rows / batchSize);
   const used = Math.min(rows, batches * batchSize);

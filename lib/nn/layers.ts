@@ -1,4 +1,4 @@
-import { checkBool, checkNumber, checkOptions, rangeError, shapeError, stateError } from '../errors';
+import { checkBool, checkNumber, checkOptions, rangeError, shapeError, stateError, typeError } from '../errors';
 import { Rng, defaultRng } from '../random';
 import { Tensor, checkTensor, numel } from '../tensor';
 import type { Module } from './sequential';
@@ -71,6 +71,7 @@ const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
  * continued fraction of erfc above it.
  */
 export function erf(x: number): number {
+  if (typeof x !== 'number') throw typeError('x', 'a number', x);
   if (Number.isNaN(x)) return NaN;
   const ax = Math.abs(x);
   if (ax > 6) return x > 0 ? 1 : -1;
@@ -167,8 +168,8 @@ export class Dropout implements Module {
   constructor(p = 0.5, options?: DropoutOptions) {
     this.p = checkNumber('p', p, { min: 0, max: 1 });
     const opts = checkOptions<DropoutOptions>('options', options);
-    const rng = opts.rng ?? defaultRng;
-    if (!(rng instanceof Rng)) throw rangeError('options.rng', 'an Rng', rng);
+    const rng = opts.rng === undefined ? defaultRng : opts.rng;
+    if (!(rng instanceof Rng)) throw typeError('options.rng', 'an Rng', rng);
     this.rng = rng;
   }
 

@@ -1,4 +1,4 @@
-import { checkBool, checkInt, checkOptions, rangeError, shapeError } from '../errors';
+import { checkBool, checkInt, checkOptions, rangeError, shapeError, stateError, typeError } from '../errors';
 import { native } from '../native';
 import { Rng, defaultRng } from '../random';
 import { Tensor, checkTensor } from '../tensor';
@@ -31,8 +31,8 @@ export class Linear {
     this.outFeatures = checkInt('outFeatures', outFeatures, { min: 1, max: 2 ** 31 - 1 });
     const opts = checkOptions<LinearOptions>('options', options);
     const useBias = opts.bias === undefined ? true : checkBool('options.bias', opts.bias);
-    const rng = opts.rng ?? defaultRng;
-    if (!(rng instanceof Rng)) throw rangeError('options.rng', 'an Rng', rng);
+    const rng = opts.rng === undefined ? defaultRng : opts.rng;
+    if (!(rng instanceof Rng)) throw typeError('options.rng', 'an Rng', rng);
     if (inFeatures * outFeatures > 2 ** 31 - 1) throw rangeError('inFeatures * outFeatures', 'at most 2^31 - 1 weights', inFeatures * outFeatures);
     const bound = 1 / Math.sqrt(inFeatures);
     const w = new Float32Array(outFeatures * inFeatures);
@@ -73,7 +73,7 @@ export class Linear {
   backward(gradOut: Tensor): Tensor {
     const g = checkTensor('gradOut', gradOut, 2);
     const x = this.lastInput;
-    if (x === null) throw shapeError('Linear.backward: call forward() in training mode first');
+    if (x === null) throw stateError('Linear.backward: call forward() in training mode first');
     const m = x.shape[0];
     if (g.shape[0] !== m || g.shape[1] !== this.outFeatures) {
       throw shapeError(`Linear.backward: expected gradOut of shape [${m}, ${this.outFeatures}] but received [${g.shape.join(', ')}]`);

@@ -41,6 +41,7 @@ export function accuracy(predictions: Tensor | Labels, labels: Labels): number {
   let classes: number;
   if (predictions instanceof Tensor || (typeof predictions === 'object' && predictions !== null && 'shape' in predictions)) {
     const t = checkTensor('predictions', predictions, 2);
+    if (t.shape[1] < 1) throw rangeError('predictions.shape', 'at least one column', `[${t.shape.join(', ')}]`);
     pred = argmax(t);
     classes = t.shape[1];
   } else {

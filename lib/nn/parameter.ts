@@ -1,4 +1,5 @@
 import { checkFloat32Array, rangeError } from '../errors';
+import { checkShape, numel } from '../tensor';
 
 /**
  * A trainable tensor: `data` holds the values, `grad` the gradient of the loss with respect
@@ -15,8 +16,8 @@ export class Parameter {
   constructor(data: Float32Array, shape?: number[]) {
     checkFloat32Array('data', data);
     this.data = data;
-    this.shape = shape ? [...shape] : [data.length];
-    const n = this.shape.reduce((a, b) => a * b, 1);
+    this.shape = shape === undefined ? [data.length] : checkShape('shape', shape);
+    const n = numel(this.shape);
     if (n !== data.length) throw rangeError('shape', `dimensions whose product is data.length (${data.length})`, this.shape.join('x'));
     this.grad = new Float32Array(data.length);
   }

@@ -122,7 +122,7 @@ abstract class QuantizedLinearBase implements Module {
       this.weight = linear.weight;
       [this.outFeatures, this.inFeatures] = linear.weight.shape;
       this.packed = packInt8Weights(this.weight);
-      this.bias = linear.bias === null ? null : checkBias('state.bias', linear.bias.slice(), this.outFeatures);
+      this.bias = linear.bias === null ? null : checkBias('state.bias', linear.bias, this.outFeatures)?.slice() ?? null;
       return;
     }
     this.inFeatures = linear.inFeatures;

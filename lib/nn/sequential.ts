@@ -55,7 +55,8 @@ export function stateDtype(a: StateArray): 'float32' | 'int8' | 'uint8' | 'int32
   if (a instanceof Float32Array) return 'float32';
   if (a instanceof Int8Array) return 'int8';
   if (a instanceof Uint8Array) return 'uint8';
-  return 'int32';
+  if (a instanceof Int32Array) return 'int32';
+  throw typeError('a', 'a Float32Array, Int8Array, Uint8Array or Int32Array', a);
 }
 
 function isStateArray(v: unknown): v is StateArray {

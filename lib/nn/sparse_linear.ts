@@ -164,6 +164,7 @@ export class SparseLinear implements Module {
       if (!(bias instanceof Float32Array)) throw typeError('state.bias', 'a Float32Array or null', bias);
       if (bias.length !== csr.rows) throw rangeError('state.bias.length', `${csr.rows} (csr.rows)`, bias.length);
     }
+    if (typeof choice !== 'string') throw typeError('state.choice', "'sparse' or 'dense'", choice);
     if (choice !== 'sparse' && choice !== 'dense') throw rangeError('state.choice', "'sparse' or 'dense'", choice);
     const t = checkOptions<SparseLinearTimings>('state.timings', timings);
     const batch = checkInt('state.timings.batch', t.batch, { min: 1, max: 65536 });

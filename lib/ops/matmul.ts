@@ -1,4 +1,4 @@
-import { checkBool, checkNumber, checkOptions, rangeError, shapeError, typeError } from '../errors';
+import { checkBool, checkFloat32Array, checkNumber, checkOptions, rangeError, shapeError, typeError } from '../errors';
 import { native } from '../native';
 import { Tensor, checkTensor, viewsOverlap } from '../tensor';
 
@@ -53,7 +53,7 @@ function prepare(a: unknown, b: unknown, options: unknown): Prepared {
     if (opts.bias instanceof Float32Array) bias = opts.bias;
     else if (opts.bias instanceof Tensor) bias = opts.bias.data;
     else throw typeError('options.bias', 'a Float32Array or a Tensor', opts.bias);
-    checkTensor('options.bias', new Tensor(bias, [bias.length]));
+    checkFloat32Array('options.bias', bias);
     if (bias.length !== n) throw rangeError('options.bias.length', `${n} (the columns of the result)`, bias.length);
   }
   let out: Tensor;

@@ -124,6 +124,7 @@ export abstract class LRScheduler {
 
   /** @internal PyTorch's deprecated `step(epoch)`: jumps to `epoch` using the closed form when there is one. */
   stepTo(epoch: number): void {
+    checkInt('epoch', epoch, { min: 0 });
     this.checkStep(epoch);
     this.stepCount += 1;
     this.lastEpoch = epoch;
@@ -550,6 +551,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
   }
   /** @internal */
   override stepTo(epoch: number): void {
+    checkNumber('epoch', epoch, { min: 0 });
     this.step(epoch);
   }
   protected override stateSpec(): Record<string, Check> {
@@ -677,8 +679,8 @@ export class CyclicLR extends LRScheduler {
       if (!hasOption(opt, 'momentum') && !useBeta1) {
         throw rangeError('cycleMomentum', 'false for an optimizer without momentum or betas', true);
       }
-      baseMomentums = perGroup('baseMomentum', o.baseMomentum ?? 0.8, n, { min: 0, max: 1, maxExclusive: true });
-      maxMomentums = perGroup('maxMomentum', o.maxMomentum ?? 0.9, n, { min: 0, max: 1, maxExclusive: true });
+      baseMomentums = perGroup('baseMomentum', (o.baseMomentum === undefined ? 0.8 : o.baseMomentum), n, { min: 0, max: 1, maxExclusive: true });
+      maxMomentums = perGroup('maxMomentum', (o.maxMomentum === undefined ? 0.9 : o.maxMomentum), n, { min: 0, max: 1, maxExclusive: true });
     }
     if (lastEpoch === -1) baseLrs.forEach((lr, i) => (groups[i].lr = lr));
     if (cycleMomentum) {
@@ -832,8 +834,8 @@ export class OneCycleLR extends LRScheduler {
     let baseMomentums: number[] = [];
     if (cycleMomentum) {
       if (!hasOption(opt, 'momentum') && !useBeta1) throw rangeError('cycleMomentum', 'false for an optimizer without momentum or betas', true);
-      maxMomentums = perGroup('maxMomentum', o.maxMomentum ?? 0.95, n, { min: 0, max: 1, maxExclusive: true });
-      baseMomentums = perGroup('baseMomentum', o.baseMomentum ?? 0.85, n, { min: 0, max: 1, maxExclusive: true });
+      maxMomentums = perGroup('maxMomentum', (o.maxMomentum === undefined ? 0.95 : o.maxMomentum), n, { min: 0, max: 1, maxExclusive: true });
+      baseMomentums = perGroup('baseMomentum', (o.baseMomentum === undefined ? 0.85 : o.baseMomentum), n, { min: 0, max: 1, maxExclusive: true });
     }
     if (lastEpoch !== -1) {
       groups.forEach((g, i) => {
@@ -1038,6 +1040,7 @@ export class ChainedScheduler {
   constructor(schedulers: LRScheduler[] | { schedulers: LRScheduler[] }) {
     let list: unknown = schedulers;
     if (!Array.isArray(schedulers)) {
+      if (schedulers === null || typeof schedulers !== 'object') throw typeError('schedulers', 'an array of schedulers or { schedulers }', schedulers);
       const o = opts('options', schedulers, ['schedulers']);
       list = required('schedulers', o.schedulers);
     }
@@ -1131,7 +1134,7 @@ export class ReduceLROnPlateau {
     this.threshold = numberOr('threshold', o.threshold, 1e-4, { min: 0 });
     this.thresholdMode = o.thresholdMode === undefined ? 'rel' : checkEnum('thresholdMode', o.thresholdMode, ['rel', 'abs'] as const);
     this.cooldown = o.cooldown === undefined ? 0 : checkInt('cooldown', o.cooldown, { min: 0 });
-    this.minLrs = perGroup('minLr', o.minLr ?? 0, opt.paramGroups.length, { min: 0 });
+    this.minLrs = perGroup('minLr', (o.minLr === undefined ? 0 : o.minLr), opt.paramGroups.length, { min: 0 });
     this.eps = numberOr('eps', o.eps, 1e-8, { min: 0 });
     this.optimizer = opt;
     this.best = this.modeWorse();
@@ -1144,6 +1147,8 @@ export class ReduceLROnPlateau {
 
   /** Whether `a` improves on `best` under the mode and threshold rule. */
   isBetter(a: number, best: number): boolean {
+    checkAnyNumber('a', a);
+    checkAnyNumber('best', best);
     if (this.mode === 'min' && this.thresholdMode === 'rel') return a < best * (1 - this.threshold);
     if (this.mode === 'min') return a < best - this.threshold;
     if (this.thresholdMode === 'rel') return a > best * (this.threshold + 1);

@@ -2,7 +2,7 @@
  * Gradual magnitude pruning during training (Zhu & Gupta; tfmot's `prune_low_magnitude` with a
  * pruning schedule), over the Linear layers of a model.
  */
-import { checkEnum, checkOptions, rangeError, typeError } from '../errors';
+import { checkEnum, checkInt, checkNumber, checkOptions, rangeError, typeError } from '../errors';
 import { globalUnstructured, l1Unstructured } from './masks';
 import { applyMasks, checkModel, getMask, linearLayers, setMask } from './model';
 import type { LayeredModel } from './model';
@@ -43,6 +43,8 @@ function countZeros(m: Uint8Array | undefined): number {
  * in float32, rounding half to even (`tf.math.round`).
  */
 export function keptCount(n: number, s: number): number {
+  checkInt('n', n, { min: 0 });
+  checkNumber('s', s, { min: 0, max: 1 });
   return Math.min(n, Math.max(1, roundHalfEven(f(f(n) * f(1 - f(s))))));
 }
 

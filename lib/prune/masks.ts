@@ -6,6 +6,7 @@
 import { checkFloat32Array, checkInt, checkNumber, checkOptions, rangeError, shapeError, typeError } from '../errors';
 import { native } from '../native';
 import { Rng } from '../random';
+import { viewsOverlap } from '../tensor';
 
 /** Any `{ data, shape }` object (the package's `Tensor` qualifies). */
 export interface TensorLike {
@@ -442,6 +443,8 @@ export function globalUnstructured(weights: readonly WeightLike[], opts: GlobalU
 export function applyMask<W extends WeightLike>(weight: W, mask: Uint8Array): W {
   const d = weightData('weight', weight);
   checkMask('mask', mask, d.length);
+  // zeroing the weight would rewrite a mask that lives in the same bytes while it is being read
+  if (viewsOverlap(mask, d)) throw rangeError('mask', 'a mask that does not share memory with weight', 'an aliased mask');
   for (let i = 0; i < d.length; i++) if (mask[i] === 0) d[i] = 0;
   return weight;
 }

@@ -174,6 +174,7 @@ export function neurons(model: LayeredModel, layerIndex: number, opts: NeuronsOp
   if (!(lin instanceof Linear)) throw rangeError('layerIndex', 'the index of an nn.Linear layer in model.layers', li);
   const o = checkOptions<NeuronsOptions>('options', opts);
   const importance = o.importance === undefined ? 'l1' : checkEnum('options.importance', o.importance, ['l1', 'l2', 'apoz', 'meanActivation'] as const);
+  if (o.calibration !== undefined) checkTensor('options.calibration', o.calibration, 2);
   const out = lin.outFeatures;
   const k = computeNParamsToPrune(o.amount as number, out);
   if (k >= out) throw rangeError('options.amount', `fewer than the layer's ${out} neurons (at least one must remain)`, o.amount);

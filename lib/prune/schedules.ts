@@ -25,6 +25,10 @@ export interface PruningSchedule {
  * (floor modulo).
  */
 export function shouldPruneInStep(step: number, beginStep: number, endStep: number, frequency: number): boolean {
+  checkInt('step', step);
+  checkInt('beginStep', beginStep, { min: 0 });
+  checkInt('endStep', endStep, { min: -1 });
+  checkInt('frequency', frequency, { min: 1 });
   const inRange = step >= beginStep && (step <= endStep || endStep < 0);
   const d = step - beginStep;
   const mod = ((d % frequency) + frequency) % frequency;
@@ -39,13 +43,13 @@ function checkSparsity(name: string, v: unknown): number {
 
 /** tfmot's `_validate_step`. */
 function checkSteps(o: { beginStep?: unknown; endStep?: unknown; frequency?: unknown }, allowNegative1: boolean, defaultEnd: number | undefined): [number, number, number] {
-  const begin = checkInt('options.beginStep', o.beginStep ?? 0, { min: 0 });
+  const begin = checkInt('options.beginStep', (o.beginStep === undefined ? 0 : o.beginStep), { min: 0 });
   const endRaw = o.endStep === undefined ? defaultEnd : o.endStep;
   if (endRaw === undefined) throw rangeError('options.endStep', 'an integer >= options.beginStep', undefined);
   const end = checkInt('options.endStep', endRaw, { min: -1 });
   if (end === -1 && !allowNegative1) throw rangeError('options.endStep', 'an integer >= options.beginStep (-1 is not allowed here)', end);
   if (end !== -1 && end < begin) throw rangeError('options.endStep', `-1 or an integer >= options.beginStep (${begin})`, end);
-  const freq = checkInt('options.frequency', o.frequency ?? 100, { min: 1 });
+  const freq = checkInt('options.frequency', (o.frequency === undefined ? 100 : o.frequency), { min: 1 });
   return [begin, end, freq];
 }
 

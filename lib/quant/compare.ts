@@ -104,12 +104,16 @@ export function errorStats(f: Float32Array, q: Float32Array): ErrorStats {
 }
 
 function inEval<T>(models: Sequential[], fn: () => T): T {
+  // Each model's and each layer's own flag is restored (a layer may sit in both models).
   const modes = models.map((m) => m.training);
+  const layers = models.flatMap((m) => m.layers as Array<{ training?: unknown }>);
+  const layerModes = layers.map((l) => l.training);
   models.forEach((m) => m.eval());
   try {
     return fn();
   } finally {
-    models.forEach((m, i) => modes[i] && m.train(true));
+    models.forEach((m, i) => { m.training = modes[i]; });
+    layers.forEach((l, i) => { if (typeof layerModes[i] === 'boolean') l.training = layerModes[i]; });
   }
 }
 

@@ -3,7 +3,7 @@
  * Running statistics are kept in float32 (`Math.fround` at every step) so that scales and zero
  * points match PyTorch bit for bit.
  */
-import { checkEnum, checkInt, checkNumber, checkOptions, rangeError } from '../errors';
+import { checkEnum, checkFloat32Array, checkInt, checkNumber, checkOptions, rangeError } from '../errors';
 import {
   type PerChannelQParams,
   type QConfig,
@@ -561,7 +561,11 @@ export interface PercentileObserverOptions extends ObserverOptions {
  * O(n) by selection ({@link selectKth}); NaN must not occur.
  */
 export function percentileOf(values: Float32Array, p: number): number {
+  checkFloat32Array('values', values);
+  checkNumber('p', p, { min: 0, max: 100 });
   const n = values.length;
+  if (n === 0) throw rangeError('values.length', 'at least 1', 0);
+  for (let i = 0; i < n; i++) if (values[i] !== values[i]) throw rangeError(`values[${i}]`, 'a number (not NaN)', NaN);
   const rank = (p / 100) * (n - 1);
   const k = Math.floor(rank);
   const lo = selectKth(values, k);

@@ -1,4 +1,4 @@
-import { checkBool, checkEnum, checkInt, checkOptions, rangeError, shapeError, typeError } from '../errors';
+import { checkBool, checkEnum, checkFloat32Array, checkInt, checkOptions, isDetached, rangeError, shapeError, typeError } from '../errors';
 import { type RawPackedInt8, native } from '../native';
 import { Tensor, checkTensor, viewsOverlap } from '../tensor';
 import type { QDtype } from './qparams';
@@ -28,6 +28,19 @@ export class PackedInt8Weights {
 
   /** @internal use {@link packInt8Weights} */
   constructor(raw: RawPackedInt8, outFeatures: number, inFeatures: number, scales: Float32Array, zeroPoints: Int32Array, perChannel: boolean) {
+    if (raw === null || typeof raw !== 'object' || typeof raw.byteLength !== 'number' || typeof raw.n !== 'number' || typeof raw.k !== 'number') {
+      throw typeError('raw', 'packed weights from packInt8Weights', raw);
+    }
+    checkInt('outFeatures', outFeatures, { min: 1, max: 2 ** 31 - 1 });
+    checkInt('inFeatures', inFeatures, { min: 1, max: MAX_INT8_K });
+    if (raw.n !== outFeatures) throw rangeError('outFeatures', `${raw.n} (the rows packed in raw)`, outFeatures);
+    if (raw.k !== inFeatures) throw rangeError('inFeatures', `${raw.k} (the columns packed in raw)`, inFeatures);
+    checkBool('perChannel', perChannel);
+    const channels = perChannel ? outFeatures : 1;
+    checkFloat32Array('scales', scales, channels);
+    if (!(zeroPoints instanceof Int32Array)) throw typeError('zeroPoints', 'an Int32Array', zeroPoints);
+    if (isDetached(zeroPoints)) throw typeError('zeroPoints', 'an Int32Array whose buffer is not detached', zeroPoints);
+    if (zeroPoints.length !== channels) throw rangeError('zeroPoints.length', `${channels}`, zeroPoints.length);
     this.raw = raw;
     this.outFeatures = outFeatures;
     this.inFeatures = inFeatures;
@@ -94,6 +107,7 @@ interface PreparedCall {
 export function checkBias(name: string, bias: unknown, n: number): Float32Array | null {
   if (bias === undefined || bias === null) return null;
   if (!(bias instanceof Float32Array)) throw typeError(name, 'a Float32Array', bias);
+  if (isDetached(bias)) throw typeError(name, 'a Float32Array whose buffer is not detached', bias);
   if (bias.length !== n) throw rangeError(`${name}.length`, `${n} (outFeatures)`, bias.length);
   for (let i = 0; i < n; i++) if (!Number.isFinite(bias[i])) throw rangeError(`${name}[${i}]`, 'a finite number', bias[i]);
   return bias;

@@ -54,6 +54,7 @@ export class QTensor {
     }
     if (isDetached(data)) throw typeError('data', 'a typed array whose buffer is not detached', data);
     const dtype: QDtype = data instanceof Int8Array ? 'int8' : 'uint8';
+    if (init.dtype !== undefined && typeof init.dtype !== 'string') throw typeError('dtype', "'int8' or 'uint8'", init.dtype);
     if (init.dtype !== undefined && init.dtype !== dtype) {
       throw rangeError('dtype', `'${dtype}' (the type of data)`, init.dtype);
     }
@@ -124,5 +125,16 @@ export function checkQTensor(name: string, value: unknown): QTensor {
     return value;
   }
   if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) throw typeError(name, 'a QTensor', value);
-  return new QTensor(value as QTensorInit);
+  try {
+    return new QTensor(value as QTensorInit);
+  } catch (err) {
+    // The constructor names the fields of its init object; here they are fields of `name`.
+    const e = err as Error & { code?: string };
+    if (e.code === 'ERR_NNSLIM_TYPE' || e.code === 'ERR_NNSLIM_RANGE') {
+      e.message = e.message
+        .replace(/ for (data|dtype|shape|scale|zeroPoint|scales|zeroPoints|axis)\b/, ` for ${name}.$1`)
+        .replace(/^Expected data of length/, `Expected ${name}.data of length`);
+    }
+    throw e;
+  }
 }

@@ -1,4 +1,4 @@
-import { checkEnum, checkInt, rangeError, typeError } from '../errors';
+import { checkBool, checkEnum, checkInt, checkOptions, rangeError, typeError } from '../errors';
 import { native } from '../native';
 import { Tensor, checkShape, numel } from '../tensor';
 import { type QDtype, QDTYPES } from './qparams';
@@ -105,8 +105,9 @@ export function chooseQParams(min: number, max: number, options?: { dtype?: QDty
   const lo = checkFinite('min', min);
   const hi = checkFinite('max', max);
   if (!(lo <= hi)) throw rangeError('min', `a number <= max (${hi})`, min);
-  const dtype = options?.dtype === undefined ? 'uint8' : checkEnum('options.dtype', options.dtype, QDTYPES);
-  const reduce = options?.reduceRange === undefined ? false : options.reduceRange === true;
+  const opts = checkOptions<{ dtype?: QDtype; reduceRange?: boolean }>('options', options);
+  const dtype = opts.dtype === undefined ? 'uint8' : checkEnum('options.dtype', opts.dtype, QDTYPES);
+  const reduce = opts.reduceRange === undefined ? false : checkBool('options.reduceRange', opts.reduceRange);
   const [qmin, qmax] = dynamicRange(dtype, reduce);
   const [scale, zeroPoint] = native.chooseQParams(lo, hi, qmin, qmax);
   return { scale, zeroPoint };

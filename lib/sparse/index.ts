@@ -247,6 +247,14 @@ export class PackedCsrMatrix {
 
   /** @internal */
   constructor(raw: RawPackedCsr, nnz: number, dtype: 'float32' | 'int8') {
+    if (raw === null || typeof raw !== 'object' || typeof raw.rows !== 'number' || typeof raw.cols !== 'number' || typeof raw.bytes !== 'number') {
+      throw typeError('raw', 'a packed CSR matrix from CsrMatrix.pack()', raw);
+    }
+    checkInt('nnz', nnz, { min: 0 });
+    if (dtype !== 'float32' && dtype !== 'int8') {
+      if (typeof dtype !== 'string') throw typeError('dtype', "'float32' or 'int8'", dtype);
+      throw rangeError('dtype', "'float32' or 'int8'", dtype);
+    }
     this.raw = raw;
     this.rows = raw.rows;
     this.cols = raw.cols;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 namespace nnslim_binding {
 
@@ -72,16 +73,31 @@ View<T> typed_view(const Napi::Value& v, const char* name, bool allow_null = fal
   if (allow_null && (v.IsNull() || v.IsUndefined())) return out;
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != TypedArrayTraits<T>::kType)
     throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name);
-  auto arr = v.As<Napi::TypedArray>();
-  Napi::ArrayBuffer buf = arr.ArrayBuffer();
+  // napi_get_typedarray_info gives the element pointer for views on an ArrayBuffer and on a
+  // SharedArrayBuffer alike (Napi::ArrayBuffer::Data() throws a code-less Error for the latter).
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, &buffer, &offset) != napi_ok)
+    throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name);
+  // Index arrays (CSR row offsets and column indices) are checked and then followed: over a
+  // SharedArrayBuffer another thread could change them in between, so they must be private.
+  // Numeric data may be shared (a concurrent write changes numbers, never memory safety).
+  if (std::is_same<T, int32_t>::value) {
+    bool is_ab = false;
+    if (napi_is_arraybuffer(v.Env(), buffer, &is_ab) != napi_ok || !is_ab)
+      throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name +
+                 " over an ArrayBuffer (index arrays on a SharedArrayBuffer are not supported)");
+  }
   bool detached = false;
-  napi_is_detached_arraybuffer(v.Env(), buf, &detached);
-  if (detached) throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name + " but its buffer is detached");
-  const size_t offset = arr.ByteOffset();
+  // Fails (and leaves detached false) for a SharedArrayBuffer, which cannot be detached.
+  napi_is_detached_arraybuffer(v.Env(), buffer, &detached);
+  if (detached || (data == nullptr && length > 0))
+    throw_type(std::string("Expected a ") + TypedArrayTraits<T>::kName + " for " + name + " but its buffer is detached");
   if (offset % alignof(T) != 0) throw_range(std::string(name) + " is not aligned to its element size");
-  out.length = arr.ElementLength();
-  out.data = reinterpret_cast<T*>(static_cast<uint8_t*>(buf.Data()) + offset);
-  if (out.length == 0) out.data = nullptr;
+  out.length = length;
+  out.data = length == 0 ? nullptr : static_cast<T*>(data);
   return out;
 }
 

@@ -88,8 +88,11 @@ Napi::Value ApplyAsync(const Napi::CallbackInfo& info) {
     ApplyCall a = parse_apply(info);
     const nnslim::BatchnormApplyParams p = a.p;
     auto* w = new KernelWorker(info.Env(), [p]() { return nnslim::batchnorm_apply(p); });
-    w->pin(a.y.value);
-    for (auto* v : {&a.x, &a.mean, &a.scale, &a.shift}) w->pin(v->value);
+    w->pin(a.y.value, "out");
+    w->pin(a.x.value, "x");
+    w->pin(a.mean.value, "mean");
+    w->pin(a.scale.value, "scale");
+    w->pin(a.shift.value, "shift");
     Napi::Promise promise = w->promise();
     w->Queue();
     return promise;

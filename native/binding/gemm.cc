@@ -71,10 +71,10 @@ Napi::Value SgemmAsync(const Napi::CallbackInfo& info) {
     SgemmCall s = parse_sgemm(info);
     nnslim::SgemmParams p = s.p;
     auto* w = new KernelWorker(info.Env(), [p]() { return nnslim::sgemm(p); });
-    w->pin(s.c.value);  // first: the resolved value
-    w->pin(s.a.value);
-    w->pin(s.b.value);
-    w->pin(s.bias.value);
+    w->pin(s.c.value, "out");  // first: the resolved value
+    w->pin(s.a.value, "a");
+    w->pin(s.b.value, "b");
+    w->pin(s.bias.value, "bias");
     Napi::Promise promise = w->promise();
     w->Queue();
     return promise;

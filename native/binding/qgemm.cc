@@ -93,6 +93,8 @@ Napi::Value QgemmPack(const Napi::CallbackInfo& info) {
     int64_t adjusted = 0;
     napi_adjust_external_memory(env, static_cast<int64_t>(pw->bytes), &adjusted);
     obj.Set("byteLength", Napi::Number::New(env, static_cast<double>(pw->bytes)));
+    obj.Set("n", Napi::Number::New(env, static_cast<double>(n)));
+    obj.Set("k", Napi::Number::New(env, static_cast<double>(k)));
     return obj;
   });
 }
@@ -228,13 +230,13 @@ Napi::Value QgemmAsync(const Napi::CallbackInfo& info) {
     QgemmCall s = parse_qgemm(info);
     nnslim::QgemmParams p = s.p;
     auto* w = new KernelWorker(info.Env(), [p]() { return nnslim::qgemm(p); });
-    w->pin(s.out);  // first: the resolved value
-    w->pin(s.a);
-    w->pin(s.packed);
-    w->pin(s.a_scales);
-    w->pin(s.a_zps);
-    w->pin(s.w_scales);
-    w->pin(s.bias);
+    w->pin(s.out, "out");  // first: the resolved value
+    w->pin(s.a, "x");
+    w->pin(s.packed, "weights");
+    w->pin(s.a_scales, "activationScales");
+    w->pin(s.a_zps, "activationZeroPoints");
+    w->pin(s.w_scales, "weightScales");
+    w->pin(s.bias, "bias");
     Napi::Promise promise = w->promise();
     w->Queue();
     return promise;

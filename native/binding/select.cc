@@ -69,8 +69,8 @@ Napi::Value KthSmallestMagnitudeAsync(const Napi::CallbackInfo& info) {
           return kth_result(env, out->value, out->less);
         });
     w->keep(std::move(owned));
-    w->pin(c.x.value);
-    w->pin(c.mask.value);
+    w->pin(c.x.value, "values");
+    w->pin(c.mask.value, "mask");
     Napi::Promise promise = w->promise();
     w->Queue();
     return promise;

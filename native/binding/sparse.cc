@@ -149,6 +149,10 @@ SpmmCall parse_spmm(const Napi::CallbackInfo& info) {
   s.w = h.As<Napi::External<nnslim::PackedCsr>>().Data();
   s.n = int_arg(po.Get("rows"), "weight.rows", 0, kMaxDim);
   s.k = int_arg(po.Get("cols"), "weight.cols", 0, kMaxDim);
+  // The kernel walks the packed matrix's own rows and columns: the declared ones must agree.
+  int64_t rows = 0, cols = 0;
+  nnslim::csr_packed_dims(s.w, &rows, &cols);
+  if (rows != s.n || cols != s.k) throw_range("weight.rows / weight.cols do not match the packed CSR matrix");
   s.x = typed_view<float>(info[1], "x");
   s.y = typed_view<float>(info[2], "out");
   s.bias = typed_view<float>(info[3], "bias", true);
@@ -198,10 +202,10 @@ Napi::Value SpmmAsync(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     SpmmCall s = parse_spmm(info);
     auto* w = new KernelWorker(info.Env(), checked_run(s));
-    w->pin(s.y.value);
-    w->pin(s.x.value);
-    w->pin(s.bias.value);
-    w->pin(s.packed);
+    w->pin(s.y.value, "out");
+    w->pin(s.x.value, "x");
+    w->pin(s.bias.value, "bias");
+    w->pin(s.packed, "weight");
     Napi::Promise promise = w->promise();
     w->Queue();
     return promise;

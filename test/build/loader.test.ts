@@ -20,8 +20,9 @@ function stage(name: string, withPrebuilds: boolean): string {
   return path.join(tmp, name);
 }
 
+// Without NNSLIM_ADDON_PATH (set by the sanitized run): these tests are about node-gyp-build's search.
 function run(cwd: string, code: string) {
-  return spawnNodeSync(['-e', code], { cwd });
+  return spawnNodeSync(['-e', code], { cwd, env: { ...process.env, NNSLIM_ADDON_PATH: '' } });
 }
 
 describe('addon loading', () => {
@@ -44,6 +45,47 @@ describe('addon loading', () => {
     expect(out.message).toMatch(/prebuilds/);
     expect(out.message).toMatch(/npm rebuild nnslim/);
     expect(out.message).toMatch(/no JavaScript fallback/);
+  });
+
+  it('rejects an out-of-date addon that lacks functions the TypeScript layer calls', () => {
+    // A stand-in for node-gyp-build that loads the real addon and hides two of its functions.
+    const cwd = path.join(tmp, 'stale-addon');
+    const dir = path.join(cwd, 'node_modules', 'nnslim');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.copyFileSync(path.join(root, 'package.json'), path.join(dir, 'package.json'));
+    fs.cpSync(path.join(root, 'dist'), path.join(dir, 'dist'), { recursive: true });
+    const fake = path.join(cwd, 'node_modules', 'node-gyp-build');
+    fs.mkdirSync(fake, { recursive: true });
+    const real = JSON.stringify(path.join(root, 'node_modules', 'node-gyp-build'));
+    fs.writeFileSync(path.join(fake, 'index.js'),
+      `module.exports = () => { const a = { ...require(${real})(${JSON.stringify(root)}) }; delete a.spmm; delete a.qgemmAsync; return a; };\n`);
+    const r = run(cwd, "try { require('nnslim'); console.log('{}') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }");
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.code).toBe('ERR_NNSLIM_LOAD');
+    expect(out.message).toMatch(/out of date: it lacks spmm, qgemmAsync/);
+    expect(out.message).toMatch(/npm rebuild nnslim/);
+  });
+});
+
+describe('NNSLIM_ADDON_PATH', () => {
+  const built = path.join(root, 'build', 'Release', 'nnslim.node');
+  it.runIf(fs.existsSync(built))('loads the .node file it names instead of searching', () => {
+    const cwd = stage('override', false);
+    const r = spawnNodeSync(['-e', "console.log(require('nnslim').cpuInfo().isa)"], { cwd, env: { ...process.env, NNSLIM_ADDON_PATH: built } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\w+$/);
+  });
+
+  it('names the file it tried when that file does not load', () => {
+    const cwd = stage('override-missing', false);
+    const missing = path.join(tmp, 'missing', 'nnslim.node');
+    const r = spawnNodeSync(['-e', "try { require('nnslim') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }"],
+      { cwd, env: { ...process.env, NNSLIM_ADDON_PATH: missing } });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.code).toBe('ERR_NNSLIM_LOAD');
+    expect(out.message).toContain(`${missing} (NNSLIM_ADDON_PATH)`);
   });
 });
 

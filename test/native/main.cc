@@ -52,12 +52,19 @@ void for_each_isa(const std::function<void(nnslim::Isa)>& fn) {
 
 }  // namespace nnslim_test
 
-// Arguments: substrings of test names; a test runs when it matches any (no argument: all).
+// Arguments: substrings of test names. A test runs when it matches an argument without a
+// leading '-' (or there is none) and matches no argument with one ('-name' excludes).
 static bool selected(const char* name, int argc, char** argv) {
-  if (argc <= 1) return true;
-  for (int i = 1; i < argc; ++i)
-    if (std::strstr(name, argv[i]) != nullptr) return true;
-  return false;
+  bool any_include = false, included = false;
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') {
+      if (std::strstr(name, argv[i] + 1) != nullptr) return false;
+    } else {
+      any_include = true;
+      included = included || std::strstr(name, argv[i]) != nullptr;
+    }
+  }
+  return !any_include || included;
 }
 
 int main(int argc, char** argv) {

@@ -19,6 +19,7 @@
 #include "nnslim/cpu.h"
 #include "nnslim/qgemm.h"
 #include "nnslim/threadpool.h"
+#include "scratch.h"
 #include "../ukernels/qgemm/qgemm_ukernel.h"
 
 namespace nnslim {
@@ -53,28 +54,7 @@ const QgemmUkernel& select_ukernel() {
   return qgemm_detail::kQgemmScalar;
 }
 
-class Arena {
- public:
-  ~Arena() { std::free(ptr_); }
-  uint8_t* get(size_t bytes) {
-    if (bytes > cap_) {
-      std::free(ptr_);
-      cap_ = 0;
-      ptr_ = static_cast<uint8_t*>(std::aligned_alloc(64, round_up(bytes, 64)));
-      if (ptr_ != nullptr) cap_ = round_up(bytes, 64);
-    }
-    return ptr_;
-  }
-
- private:
-  uint8_t* ptr_ = nullptr;
-  size_t cap_ = 0;
-};
-
-Arena& caller_arena() {
-  thread_local Arena arena;
-  return arena;
-}
+struct QgemmScratchTag {};
 
 bool finite_positive(float s) { return std::isfinite(s) && s > 0.0f; }
 
@@ -311,7 +291,7 @@ Status qgemm(const QgemmParams& p) {
   const size_t row_bytes = round_up(rows_pad * 4, 64);
   const size_t pa = a_panel_bytes(uk, k4);
   const size_t total = 3 * col_bytes + 3 * row_bytes + m_panels * pa;
-  uint8_t* arena = caller_arena().get(total);
+  uint8_t* arena = static_cast<uint8_t*>(detail::thread_scratch<QgemmScratchTag>().get(total));
   if (arena == nullptr) return Status::kOutOfMemory;
   int32_t* col_term = reinterpret_cast<int32_t*>(arena);
   float* col_scale = reinterpret_cast<float*>(arena + col_bytes);

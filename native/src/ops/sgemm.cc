@@ -25,6 +25,7 @@
 #include "nnslim/cpu.h"
 #include "nnslim/kernels.h"
 #include "nnslim/threadpool.h"
+#include "scratch.h"
 #include "../ukernels/sgemm/sgemm_ukernel.h"
 
 namespace nnslim {
@@ -136,28 +137,9 @@ bool matrix_ok(int64_t rows, int64_t cols, int64_t ld, const void* ptr) {
 size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 size_t div_up(size_t x, size_t m) { return (x + m - 1) / m; }
 
-// Growable 64-byte aligned scratch owned by one thread.
-class Arena {
- public:
-  ~Arena() { std::free(ptr_); }
-  float* get(size_t floats) {
-    if (floats > cap_) {
-      std::free(ptr_);
-      cap_ = 0;
-      ptr_ = static_cast<float*>(std::aligned_alloc(64, round_up(floats * sizeof(float), 64)));
-      if (ptr_ != nullptr) cap_ = floats;
-    }
-    return ptr_;
-  }
-
- private:
-  float* ptr_ = nullptr;
-  size_t cap_ = 0;
-};
-
-Arena& caller_arena() {
-  thread_local Arena arena;
-  return arena;
+struct SgemmScratchTag {};
+float* caller_scratch(size_t floats) {
+  return static_cast<float*>(detail::thread_scratch<SgemmScratchTag>().get(floats * sizeof(float)));
 }
 
 // k == 0: C = epilogue(0), i.e. beta * C + bias (then relu).
@@ -187,7 +169,7 @@ Status small_m(const SgemmParams& p, const sgemm_detail::SmallFn fn, int threads
   const float* a = p.a;
   size_t lda = static_cast<size_t>(p.lda);
   if (p.trans_a) {  // the small kernels read rows of A: make them contiguous (m * k floats)
-    float* t = caller_arena().get(m * k);
+    float* t = caller_scratch(m * k);
     if (t == nullptr) return Status::kOutOfMemory;
     for (size_t l = 0; l < k; ++l)
       for (size_t i = 0; i < m; ++i) t[i * k + l] = p.a[l * lda + i];
@@ -334,7 +316,7 @@ Status packed(const SgemmParams& p, const SgemmUkernel& uk, int threads) {
   // + 16: packers may store a full vector at the last k row of a panel (see avx2.cc).
   const size_t a_floats = round_up((b_major ? k_blocks : 1) * a_block_floats, 16) + 16;
   const size_t slot = b_floats + a_floats;
-  float* arena = caller_arena().get(slot * tasks);
+  float* arena = caller_scratch(slot * tasks);
   if (arena == nullptr) return Status::kOutOfMemory;
 
   const size_t lda = static_cast<size_t>(p.lda), ldb = static_cast<size_t>(p.ldb);

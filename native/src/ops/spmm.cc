@@ -15,6 +15,7 @@
 #include "nnslim/cpu.h"
 #include "nnslim/sparse.h"
 #include "nnslim/threadpool.h"
+#include "scratch.h"
 #include "../ukernels/spmm/spmm_ukernel.h"
 
 namespace nnslim {
@@ -51,14 +52,7 @@ bool matrix_ok(int64_t rows, int64_t cols, int64_t ld, const void* ptr) {
 
 size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-struct AlignedFloats {
-  explicit AlignedFloats(size_t n)
-      : p(static_cast<float*>(std::aligned_alloc(64, round_up(std::max<size_t>(n, 1) * 4, 64)))) {}
-  ~AlignedFloats() { std::free(p); }
-  AlignedFloats(const AlignedFloats&) = delete;
-  AlignedFloats& operator=(const AlignedFloats&) = delete;
-  float* p;
-};
+struct SpmmScratchTag {};
 
 // Task t of `tasks` gets W rows [r0, r1) holding about nnz / tasks non-zeros.
 void split_rows(const int32_t* row_ptr, size_t n, size_t tasks, size_t t, size_t* r0, size_t* r1) {
@@ -137,14 +131,20 @@ Status spmm(const SpmmParams& p) {
   const size_t blocks = (m + spmm_detail::kMaxMb - 1) / spmm_detail::kMaxMb;
   const size_t mb_max = (m + blocks - 1) / blocks;
   const size_t mp_max = round_up(mb_max, uk.m_align);
-  AlignedFloats xt(k * mp_max);
-  AlignedFloats tiles(tasks * kTileRows * mp_max);
-  if (xt.p == nullptr || tiles.p == nullptr) return Status::kOutOfMemory;
+  // X^T block, then one tile per task; the calling thread's arena, reused across calls.
+  const size_t xt_floats = round_up(k * mp_max, 16);
+  auto* scratch = static_cast<float*>(
+      detail::thread_scratch<SpmmScratchTag>().get((xt_floats + tasks * kTileRows * mp_max) * sizeof(float)));
+  if (scratch == nullptr) return Status::kOutOfMemory;
+  float* const xt = scratch;
+  float* const tiles = scratch + xt_floats;
 
   for (size_t m0 = 0; m0 < m; m0 += mb_max) {
     const size_t mb = std::min(mb_max, m - m0);
     const size_t mp = round_up(mb, uk.m_align);
-    {
+    if (uk.pack_xt != nullptr && mp % 8 == 0) {
+      uk.pack_xt(p.x + m0 * ldx, ldx, mb, k, mp, xt);
+    } else {
       // xt[kk * mp + i] = X[m0 + i][kk]; walk k in chunks so the source rows stream.
       constexpr size_t kChunk = 256;
       const float* x0 = p.x + m0 * ldx;
@@ -152,19 +152,23 @@ Status spmm(const SpmmParams& p) {
         const size_t k1 = std::min(k, k0 + kChunk);
         for (size_t i = 0; i < mb; ++i) {
           const float* xr = x0 + i * ldx;
-          for (size_t kk = k0; kk < k1; ++kk) xt.p[kk * mp + i] = xr[kk];
+          for (size_t kk = k0; kk < k1; ++kk) xt[kk * mp + i] = xr[kk];
         }
         for (size_t kk = k0; kk < k1; ++kk)
-          for (size_t i = mb; i < mp; ++i) xt.p[kk * mp + i] = 0.0f;
+          for (size_t i = mb; i < mp; ++i) xt[kk * mp + i] = 0.0f;
       }
     }
     parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
       size_t r0, r1;
       split_rows(p.row_ptr, n, tasks, static_cast<size_t>(t), &r0, &r1);
-      float* tile = tiles.p + static_cast<size_t>(t) * kTileRows * mp_max;
+      float* tile = tiles + static_cast<size_t>(t) * kTileRows * mp_max;
       for (size_t n0 = r0; n0 < r1; n0 += kTileRows) {
         const size_t nr = std::min(kTileRows, r1 - n0);
-        uk.rows(rows_at(p, n0), nr, xt.p, mp, tile);
+        uk.rows(rows_at(p, n0), nr, xt, mp, tile);
+        if (uk.store_tile != nullptr) {
+          uk.store_tile(tile, mp, nr, mb, p.y + m0 * ldy + n0, ldy, p.bias ? p.bias + n0 : nullptr, p.relu);
+          continue;
+        }
         for (size_t i = 0; i < mb; ++i) {
           float* yr = p.y + (m0 + i) * ldy + n0;
           for (size_t r = 0; r < nr; ++r) yr[r] = epilogue(tile[r * mp + i], p.bias, n0 + r, p.relu);

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "spmm_ukernel.h"
+#include "transpose_avx.h"
 
 namespace nnslim {
 namespace spmm_detail {
@@ -121,7 +122,7 @@ void gemv(const CsrRows& w, size_t nr, const float* x, float* y) {
 
 }  // namespace
 
-const SpmmUkernel kSpmmAvx2 = {"f32_spmm_ukernel_64__avx2", Isa::kAvx2, 8, rows, gemv, nullptr};
+const SpmmUkernel kSpmmAvx2 = {"f32_spmm_ukernel_64__avx2", Isa::kAvx2, 8, rows, gemv, nullptr, pack_xt_avx, store_tile_avx};
 
 }  // namespace spmm_detail
 }  // namespace nnslim

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "spmm_ukernel.h"
+#include "transpose_avx.h"
 
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -194,7 +195,7 @@ void panel_gemv(const PanelCsr& w, size_t s0, size_t s1, const float* x, float* 
 
 }  // namespace
 
-const SpmmUkernel kSpmmAvx512 = {"f32_spmm_ukernel_64__avx512", Isa::kAvx512, 8, rows, gemv, panel_gemv};
+const SpmmUkernel kSpmmAvx512 = {"f32_spmm_ukernel_64__avx512", Isa::kAvx512, 8, rows, gemv, panel_gemv, pack_xt_avx, store_tile_avx};
 
 }  // namespace spmm_detail
 }  // namespace nnslim

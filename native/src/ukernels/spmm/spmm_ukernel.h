@@ -54,6 +54,14 @@ struct PanelCsr {
 // y[r] for rows r of slices [s0, s1) (rows >= w.rows are not written).
 using PanelGemvFn = void (*)(const PanelCsr& w, size_t s0, size_t s1, const float* x, float* y);
 
+// The two transposes around `rows` (optional: null means the driver's portable loops).
+// pack_xt: xt[kk * mp + i] = x[i * ldx + kk] for i < mb, 0 for mb <= i < mp (mp % 8 == 0).
+// store_tile: y[i * ldy + r] = relu?(acc[r * mp + i] + bias[r]) for r < nr, i < mb, with the
+// driver's arithmetic (bias added, then v < 0 ? 0 : v, NaN passing through): same bits.
+using PackXtFn = void (*)(const float* x, size_t ldx, size_t mb, size_t k, size_t mp, float* xt);
+using StoreTileFn = void (*)(const float* acc, size_t mp, size_t nr, size_t mb, float* y, size_t ldy,
+                             const float* bias, bool relu);
+
 struct SpmmUkernel {
   const char* name;  // f32_spmm_ukernel_<MB>__<isa>
   Isa isa;
@@ -61,6 +69,8 @@ struct SpmmUkernel {
   RowsFn rows;
   GemvFn gemv;
   PanelGemvFn panel_gemv;  // null: the CSR gemv serves m == 1
+  PackXtFn pack_xt = nullptr;
+  StoreTileFn store_tile = nullptr;
 };
 
 extern const SpmmUkernel kSpmmScalar;
