@@ -23,6 +23,9 @@
         ["target_arch=='arm64'", {
           "dependencies": ["nnslim_isa_arm64_neon", "nnslim_isa_arm64_dotprod", "nnslim_isa_arm64_i8mm"],
         }],
+        ["target_arch=='arm'", {
+          "dependencies": ["nnslim_isa_arm_neon"],
+        }],
       ],
     },
     {
@@ -39,6 +42,9 @@
         }],
         ["target_arch=='arm64'", {
           "dependencies": ["nnslim_isa_arm64_neon", "nnslim_isa_arm64_dotprod", "nnslim_isa_arm64_i8mm"],
+        }],
+        ["target_arch=='arm'", {
+          "dependencies": ["nnslim_isa_arm_neon"],
         }],
       ],
     },
@@ -97,6 +103,16 @@
           "type": "static_library",
           "sources": ["<!@(<(src).isa.arm64.i8mm.sources.join(' ')\")"],
           "cflags": ["<!@(<(src).isa.arm64.i8mm.flags.join(' ')\")"],
+        },
+      ],
+    }],
+    ["target_arch=='arm'", {
+      "targets": [
+        {
+          "target_name": "nnslim_isa_arm_neon",
+          "type": "static_library",
+          "sources": ["<!@(<(src).isa.arm.neon.sources.join(' ')\")"],
+          "cflags": ["<!@(<(src).isa.arm.neon.flags.join(' ')\")"],
         },
       ],
     }],

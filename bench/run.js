@@ -22,7 +22,7 @@ const ROOT = path.resolve(__dirname, '..');
  * Suites in report order; a suite is a bench/<id>.js exporting { id, title, run(ctx) } (see
  * bench/README.md). Ids whose file is not there are left out.
  */
-const SUITES = ['gemm', 'int8', 'sparse', 'batchnorm'].filter((id) => fs.existsSync(path.join(__dirname, `${id}.js`)));
+const SUITES = ['gemm', 'int8', 'sparse', 'batchnorm', 'arm-estimate'].filter((id) => fs.existsSync(path.join(__dirname, `${id}.js`)));
 
 const DEFAULT_INTRO = [
   'Throughput of nnslim\'s native kernels on the CPU, next to established libraries measured in the same',

@@ -207,6 +207,7 @@ if (!nativeOnly) {
       log('cmake-js build of the same addon');
       const c = sh('npm', ['run', 'build:cmake']);
       if (c.status !== 0) record('cmake-js build', 0, 1, 'cmake-js failed');
+      require('./tests/glibc.js').checkPrebuilds({ root, record, skip });
     }
     vitest(`isa=${info.bestIsa}`, { NNSLIM_ISA: '' });
     if (!quick) {
@@ -239,6 +240,7 @@ if (!quick) {
         '-DNNSLIM_FORCED_ISA_TESTS=OFF',
       ], [[' cortex-a53', { QEMU_CPU: 'cortex-a53' }], [' cortex-a76', { QEMU_CPU: 'cortex-a76' }], [' max', { QEMU_CPU: 'max' }]]);
     }
+    require('./tests/armv7.js').armv7Ctest({ have, skip, ctestSuite });
   }
 }
 

@@ -58,7 +58,8 @@ Napi::Value KthSmallestMagnitudeAsync(const Napi::CallbackInfo& info) {
       float value = 0;
       size_t less = 0;
     };
-    auto out = std::make_shared<Out>();
+    auto owned = std::make_unique<Out>();
+    Out* out = owned.get();
     const float* x = c.x.data;
     const uint8_t* mask = c.mask.data;
     const size_t n = c.x.length, k = c.k;
@@ -67,6 +68,7 @@ Napi::Value KthSmallestMagnitudeAsync(const Napi::CallbackInfo& info) {
         [out](Napi::Env env, std::vector<Napi::ObjectReference>&) -> Napi::Value {
           return kth_result(env, out->value, out->less);
         });
+    w->keep(std::move(owned));
     w->pin(c.x.value, "values");
     w->pin(c.mask.value, "mask");
     Napi::Promise promise = w->promise();

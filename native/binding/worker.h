@@ -11,6 +11,7 @@
 #include <napi.h>
 
 #include <functional>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -36,6 +37,14 @@ class KernelWorker : public Napi::AsyncWorker {
     }
   }
   Napi::Promise promise() { return deferred_.Promise(); }
+  // Hands over an object the run and resolve callbacks share (e.g. scalar results); it lives
+  // as long as the worker. (No shared_ptr: its refcounting binds __libc_single_threaded,
+  // GLIBC_2.32, and the prebuilds target glibc 2.28.)
+  template <typename T>
+  void keep(std::unique_ptr<T> p) {
+    kept_.reserve(kept_.size() + 1);
+    kept_.emplace_back(p.release(), [](void* q) { delete static_cast<T*>(q); });
+  }
 
  protected:
   void Execute() override {
@@ -102,6 +111,7 @@ class KernelWorker : public Napi::AsyncWorker {
   Resolver resolve_;
   std::vector<Napi::ObjectReference> pinned_;
   std::vector<const char*> names_;
+  std::vector<std::unique_ptr<void, void (*)(void*)>> kept_;
   nnslim::Status status_ = nnslim::Status::kOk;
 };
 

@@ -3,7 +3,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <string>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -96,7 +95,9 @@ CpuFeatures detect() {
 #else
   f.arch = "arm";
 #if defined(__linux__)
-  f.neon = (getauxval(AT_HWCAP) >> 12) & 1;  // HWCAP_NEON
+  // The armv7 NEON kernels use VFMA (VFPv4): Cortex-A7/A15/A17 and later, not A8/A9.
+  const unsigned long hw = getauxval(AT_HWCAP);
+  f.neon = ((hw >> 12) & 1) && ((hw >> 16) & 1);  // HWCAP_NEON && HWCAP_VFPv4
 #endif
 #endif
 #else
@@ -115,7 +116,6 @@ constexpr IsaInfo kIsaNames[] = {
     {Isa::kNeon, "neon"},       {Isa::kNeonDot, "dotprod"}, {Isa::kNeonI8mm, "i8mm"},
 };
 
-std::once_flag g_init_once;
 std::atomic<int> g_active{0};
 std::string g_env_error;
 
@@ -138,22 +138,28 @@ bool supported_by(const CpuFeatures& f, Isa isa) {
   }
 }
 
+// Applies NNSLIM_ISA once. A function-local static (thread-safe through __cxa_guard) rather
+// than std::call_once, which binds pthread_once@GLIBC_2.34 when built against glibc >= 2.34.
+bool apply_env() {
+  Isa best = best_isa();
+  g_active.store(static_cast<int>(best));
+  const char* env = std::getenv("NNSLIM_ISA");
+  if (env == nullptr || *env == '\0') return true;
+  Isa forced;
+  if (!parse_isa(env, &forced)) {
+    g_env_error = std::string("NNSLIM_ISA='") + env + "' is not a known ISA level";
+  } else if (!supported_by(cpu_features(), forced)) {
+    g_env_error = std::string("NNSLIM_ISA='") + env + "' is not supported by this CPU (best: " +
+                  isa_name(best) + ")";
+  } else {
+    g_active.store(static_cast<int>(forced));
+  }
+  return true;
+}
+
 void init_active() {
-  std::call_once(g_init_once, [] {
-    Isa best = best_isa();
-    g_active.store(static_cast<int>(best));
-    const char* env = std::getenv("NNSLIM_ISA");
-    if (env == nullptr || *env == '\0') return;
-    Isa forced;
-    if (!parse_isa(env, &forced)) {
-      g_env_error = std::string("NNSLIM_ISA='") + env + "' is not a known ISA level";
-    } else if (!supported_by(cpu_features(), forced)) {
-      g_env_error = std::string("NNSLIM_ISA='") + env + "' is not supported by this CPU (best: " +
-                    isa_name(best) + ")";
-    } else {
-      g_active.store(static_cast<int>(forced));
-    }
-  });
+  static const bool done = apply_env();
+  (void)done;
 }
 
 }  // namespace

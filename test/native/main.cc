@@ -52,8 +52,22 @@ void for_each_isa(const std::function<void(nnslim::Isa)>& fn) {
 
 }  // namespace nnslim_test
 
+// Arguments: substrings of test names. A test runs when it matches an argument without a
+// leading '-' (or there is none) and matches no argument with one ('-name' excludes).
+static bool selected(const char* name, int argc, char** argv) {
+  bool any_include = false, included = false;
+  for (int i = 1; i < argc; ++i) {
+    if (argv[i][0] == '-') {
+      if (std::strstr(name, argv[i] + 1) != nullptr) return false;
+    } else {
+      any_include = true;
+      included = included || std::strstr(name, argv[i]) != nullptr;
+    }
+  }
+  return !any_include || included;
+}
+
 int main(int argc, char** argv) {
-  const char* filter = argc > 1 ? argv[1] : nullptr;
   std::printf("nnslim kernel tests: best ISA %s, active %s\n",
               nnslim::isa_name(nnslim::best_isa()), nnslim::isa_name(nnslim::active_isa()));
   if (const char* err = nnslim::isa_env_error()) {
@@ -64,7 +78,7 @@ int main(int argc, char** argv) {
   }
   int passed = 0, failed = 0;
   for (const auto& t : nnslim_test::registry()) {
-    if (filter && std::strstr(t.name, filter) == nullptr) continue;
+    if (!selected(t.name, argc, argv)) continue;
     const int before = nnslim_test::g_failures;
     nnslim_test::g_current = t.name;
     t.fn();

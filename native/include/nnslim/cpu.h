@@ -18,7 +18,7 @@ enum class Isa : int {
   kAvx512,      // AVX-512 F/BW/VL/DQ
   kAvx512Vnni,  // AVX-512 + VNNI
   kAmx,         // AVX-512 VNNI + AMX-TILE/AMX-INT8, OS permission granted
-  kNeon,        // Advanced SIMD (aarch64, or armv7 with NEON)
+  kNeon,        // Advanced SIMD (aarch64, or armv7 with NEON + VFPv4)
   kNeonDot,     // + SDOT/UDOT (armv8.2 dotprod)
   kNeonI8mm,    // + SMMLA/UMMLA/USMMLA (armv8.6 i8mm)
   kCount

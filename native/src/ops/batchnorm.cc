@@ -28,7 +28,7 @@ const BatchnormUkernel& select_ukernel() {
 #if defined(__x86_64__)
   if (isa_allows(Isa::kAvx512)) return batchnorm_detail::kBatchnormAvx512;
   if (isa_allows(Isa::kAvx2)) return batchnorm_detail::kBatchnormAvx2;
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) || defined(__arm__)
   if (isa_allows(Isa::kNeon)) return batchnorm_detail::kBatchnormNeon;
 #endif
   return batchnorm_detail::kBatchnormScalar;

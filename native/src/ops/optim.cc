@@ -35,6 +35,10 @@ class KeepDenormals {
     __asm__ volatile("mrs %0, fpcr" : "=r"(saved_));
     const uint64_t fpcr = saved_ & ~(uint64_t{1} << 24);
     __asm__ volatile("msr fpcr, %0" : : "r"(fpcr));
+#elif defined(__arm__) && defined(__ARM_FP)
+    __asm__ volatile("vmrs %0, fpscr" : "=r"(saved_));
+    const unsigned fpscr = saved_ & ~(1u << 24);  // FZ off (VFP arithmetic keeps denormals)
+    __asm__ volatile("vmsr fpscr, %0" : : "r"(fpscr));
 #endif
   }
   ~KeepDenormals() {
@@ -42,6 +46,8 @@ class KeepDenormals {
     _mm_setcsr(saved_);
 #elif defined(__aarch64__)
     __asm__ volatile("msr fpcr, %0" : : "r"(saved_));
+#elif defined(__arm__) && defined(__ARM_FP)
+    __asm__ volatile("vmsr fpscr, %0" : : "r"(saved_));
 #endif
   }
   KeepDenormals(const KeepDenormals&) = delete;

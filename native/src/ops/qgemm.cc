@@ -48,6 +48,8 @@ const QgemmUkernel& select_ukernel() {
   if (isa_allows(Isa::kNeonI8mm)) return qgemm_detail::kQgemmNeonI8mm;
   if (isa_allows(Isa::kNeonDot)) return qgemm_detail::kQgemmNeonDot;
   if (isa_allows(Isa::kNeon)) return qgemm_detail::kQgemmNeon;
+#elif defined(__arm__)
+  if (isa_allows(Isa::kNeon)) return qgemm_detail::kQgemmNeonMull;
 #endif
   return qgemm_detail::kQgemmScalar;
 }

@@ -115,7 +115,7 @@ const SgemmUkernel& select_ukernel() {
 #if defined(__x86_64__)
   if (isa_allows(Isa::kAvx512)) return sgemm_detail::kSgemmAvx512;
   if (isa_allows(Isa::kAvx2)) return sgemm_detail::kSgemmAvx2;
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) || defined(__arm__)
   if (isa_allows(Isa::kNeon)) return sgemm_detail::kSgemmNeon;
 #endif
   return sgemm_detail::kSgemmScalar;

@@ -33,7 +33,7 @@ const SpmmUkernel& select_ukernel() {
 #if defined(__x86_64__)
   if (isa_allows(Isa::kAvx512)) return spmm_detail::kSpmmAvx512;
   if (isa_allows(Isa::kAvx2)) return spmm_detail::kSpmmAvx2;
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) || defined(__arm__)
   if (isa_allows(Isa::kNeon)) return spmm_detail::kSpmmNeon;
 #endif
   return spmm_detail::kSpmmScalar;

@@ -47,7 +47,7 @@ extern const BatchnormUkernel kBatchnormScalar;
 extern const BatchnormUkernel kBatchnormAvx2;
 extern const BatchnormUkernel kBatchnormAvx512;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 extern const BatchnormUkernel kBatchnormNeon;
 #endif
 

@@ -1,4 +1,4 @@
-// NEON batchnorm streaming kernels (aarch64): the generic loops over q registers.
+// NEON batchnorm streaming kernels (aarch64 and armv7): the generic loops over q registers.
 #include <arm_neon.h>
 
 #include "generic.h"
@@ -23,10 +23,16 @@ struct VNeon {
     const uint32x4_t neg = vcltq_f32(v, zero());
     return vreinterpretq_f32_u32(vbicq_u32(vreinterpretq_u32_f32(v), neg));
   }
+  // (v0 + v2) + (v1 + v3) in double.
   static double hsum(T v) {
+#if defined(__aarch64__)
     const float64x2_t lo = vcvt_f64_f32(vget_low_f32(v));
     const float64x2_t hi = vcvt_high_f64_f32(v);
     return vaddvq_f64(vaddq_f64(lo, hi));
+#else
+    return (static_cast<double>(vgetq_lane_f32(v, 0)) + vgetq_lane_f32(v, 2)) +
+           (static_cast<double>(vgetq_lane_f32(v, 1)) + vgetq_lane_f32(v, 3));
+#endif
   }
   static void fence() {}
   static bool aligned(const float*) { return true; }

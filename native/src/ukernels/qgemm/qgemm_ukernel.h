@@ -75,6 +75,8 @@ extern const QgemmUkernel kQgemmAmx;
 extern const QgemmUkernel kQgemmNeon;
 extern const QgemmUkernel kQgemmNeonDot;
 extern const QgemmUkernel kQgemmNeonI8mm;
+#elif defined(__arm__)
+extern const QgemmUkernel kQgemmNeonMull;  // armv7
 #endif
 
 // The corrected int32 value of one element (the integer part of the epilogue).

@@ -1,19 +1,27 @@
-// AArch64 NEON sgemm micro-kernels: a 12x8 register tile (24 q accumulators, the 12 A
-// values of a k step in 3 q registers, FMLA by element), 4x4-transposing packers for
-// trans_b panels and A panels, and the two small-m paths over unpacked B.
+// NEON sgemm micro-kernels. AArch64: a 12x8 register tile (24 q accumulators, the 12 A
+// values of a k step in 3 q registers, FMLA by element). armv7 (16 q registers, no FMA by
+// element): a 6x8 tile (12 accumulators), each A value loaded as a broadcast (vld1q_dup)
+// for VFMA. Both: 4x4-transposing packers for trans_b panels (and A panels on AArch64) and
+// the two small-m paths over unpacked B.
 #include <arm_neon.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include "../neon_compat.h"
 #include "sgemm_ukernel.h"
 
 namespace nnslim {
 namespace sgemm_detail {
 namespace {
 
+#if defined(__aarch64__)
 constexpr int kMr = 12;
+#else
+constexpr int kMr = 6;
+#endif
 constexpr int kNr = 8;
+using neon::fma_n;
 
 // Epilogue of one row of up to 8 columns held in two q registers.
 inline void store_row(float* c, size_t nr, float32x4_t v0, float32x4_t v1, const Epilogue& ep) {
@@ -22,16 +30,16 @@ inline void store_row(float* c, size_t nr, float32x4_t v0, float32x4_t v1, const
   v1 = vmulq_f32(v1, alpha);
   if (nr == 8) {
     if (ep.beta != 0.0f) {
-      v0 = vfmaq_n_f32(v0, vld1q_f32(c), ep.beta);
-      v1 = vfmaq_n_f32(v1, vld1q_f32(c + 4), ep.beta);
+      v0 = fma_n(v0, vld1q_f32(c), ep.beta);
+      v1 = fma_n(v1, vld1q_f32(c + 4), ep.beta);
     }
     if (ep.bias) {
       v0 = vaddq_f32(v0, vld1q_f32(ep.bias));
       v1 = vaddq_f32(v1, vld1q_f32(ep.bias + 4));
     }
     if (ep.relu) {  // v < 0 -> 0; NaN passes through, like torch.relu
-      v0 = vbslq_f32(vcltzq_f32(v0), vdupq_n_f32(0.0f), v0);
-      v1 = vbslq_f32(vcltzq_f32(v1), vdupq_n_f32(0.0f), v1);
+      v0 = vbslq_f32(neon::ltz(v0), vdupq_n_f32(0.0f), v0);
+      v1 = vbslq_f32(neon::ltz(v1), vdupq_n_f32(0.0f), v1);
     }
     vst1q_f32(c, v0);
     vst1q_f32(c + 4, v1);
@@ -61,6 +69,15 @@ void gemm_tile(size_t nr, size_t kc, const float* a, const float* b, float* c, s
     pf += 64;
     const float32x4_t b0 = vld1q_f32(b);
     const float32x4_t b1 = vld1q_f32(b + 4);
+#if !defined(__aarch64__)
+#pragma GCC unroll 6
+    for (int i = 0; i < R; ++i) {
+      const float32x4_t ai = vld1q_dup_f32(a + i);
+      c0[i] = vfmaq_f32(c0[i], b0, ai);
+      c1[i] = vfmaq_f32(c1[i], b1, ai);
+    }
+    (void)kAq;
+#else
     float32x4_t av[kAq];
 #pragma GCC unroll 3
     for (int q = 0; q < kAq; ++q) av[q] = vld1q_f32(a + 4 * q);
@@ -85,6 +102,7 @@ void gemm_tile(size_t nr, size_t kc, const float* a, const float* b, float* c, s
           break;
       }
     }
+#endif
     a += kMr;
     b += kNr;
   }
@@ -92,15 +110,17 @@ void gemm_tile(size_t nr, size_t kc, const float* a, const float* b, float* c, s
   for (int i = 0; i < R; ++i) store_row(c + i * ldc, nr, c0[i], c1[i], ep);
 }
 
-void gemm_12x8(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c,
+void gemm_mrx8(size_t mr, size_t nr, size_t kc, const float* a, const float* b, float* c,
                size_t ldc, const Epilogue& ep) {
   switch (mr) {
+#if defined(__aarch64__)
     case 12: return gemm_tile<12>(nr, kc, a, b, c, ldc, ep);
     case 11: return gemm_tile<11>(nr, kc, a, b, c, ldc, ep);
     case 10: return gemm_tile<10>(nr, kc, a, b, c, ldc, ep);
     case 9: return gemm_tile<9>(nr, kc, a, b, c, ldc, ep);
     case 8: return gemm_tile<8>(nr, kc, a, b, c, ldc, ep);
     case 7: return gemm_tile<7>(nr, kc, a, b, c, ldc, ep);
+#endif
     case 6: return gemm_tile<6>(nr, kc, a, b, c, ldc, ep);
     case 5: return gemm_tile<5>(nr, kc, a, b, c, ldc, ep);
     case 4: return gemm_tile<4>(nr, kc, a, b, c, ldc, ep);
@@ -118,16 +138,6 @@ inline float32x4_t load4(const float* p, size_t n) {
   return vld1q_f32(t);
 }
 
-// 4x4 transpose: r[i] lane j -> c[j] lane i.
-inline void transpose4(const float32x4_t r[4], float32x4_t c[4]) {
-  const float32x4_t t0 = vtrn1q_f32(r[0], r[1]), t1 = vtrn2q_f32(r[0], r[1]);
-  const float32x4_t t2 = vtrn1q_f32(r[2], r[3]), t3 = vtrn2q_f32(r[2], r[3]);
-  c[0] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
-  c[1] = vreinterpretq_f32_f64(vtrn1q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
-  c[2] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t0), vreinterpretq_f64_f32(t2)));
-  c[3] = vreinterpretq_f32_f64(vtrn2q_f64(vreinterpretq_f64_f32(t1), vreinterpretq_f64_f32(t3)));
-}
-
 // dst[k * dst_ld + q * 4 + i] = src[(q * 4 + i) * ld + k] for `groups` groups of 4 rows,
 // rows >= rows zero: the transposing packer of trans_b panels and of A panels.
 void transpose_rows(const float* src, size_t ld, size_t rows, size_t groups, size_t kc,
@@ -140,7 +150,7 @@ void transpose_rows(const float* src, size_t ld, size_t rows, size_t groups, siz
         const size_t row = q * 4 + i;
         r[i] = row < rows ? load4(src + row * ld + k0, kn) : vdupq_n_f32(0.0f);
       }
-      transpose4(r, c);
+      neon::transpose4(r, c);
       for (size_t i = 0; i < kn; ++i) vst1q_f32(dst + (k0 + i) * dst_ld + q * 4, c[i]);
     }
   }
@@ -154,8 +164,8 @@ void pack_b_8(size_t kc, size_t nc, const float* b, size_t ldb, bool trans_b, fl
   }
 }
 
-void pack_a_12(size_t mr, size_t kc, const float* a, size_t lda, bool trans_a, float* ap) {
-  if (trans_a) return pack_a_generic(kMr, mr, kc, a, lda, trans_a, ap);
+void pack_a(size_t mr, size_t kc, const float* a, size_t lda, bool trans_a, float* ap) {
+  if (trans_a || kMr % 4 != 0) return pack_a_generic(kMr, mr, kc, a, lda, trans_a, ap);
   transpose_rows(a, lda, mr, kMr / 4, kc, ap, kMr);
 }
 
@@ -184,7 +194,7 @@ void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb,
   for (int i = 0; i < M; ++i) {
 #pragma GCC unroll 8
     for (int w = 0; w < W; ++w) {
-      float s = vaddvq_f32(acc[i][w]);
+      float s = neon::hsum(acc[i][w]);
       for (size_t t = l; t < k; ++t) s += a[i * lda + t] * b[w * ldb + t];
       out[i * 8 + w] = s;
     }
@@ -210,9 +220,20 @@ void gemv_bt_rows(size_t n, size_t k, const float* a, size_t lda, const float* b
 
 void gemv_bt(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
              size_t ldb, float* c, size_t ldc, const Epilogue& ep) {
-  // M * W accumulators + W B registers + 1 A register <= 32.
+  // M * W accumulators + W B registers + 1 A register <= 32 (AArch64) or 16 (armv7).
   while (m > 0) {
     switch (m) {
+#if !defined(__aarch64__)
+      case 1: gemv_bt_rows<1, 6>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 2: gemv_bt_rows<2, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 3: gemv_bt_rows<3, 3>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 4: gemv_bt_rows<4, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 5: gemv_bt_rows<5, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 6: gemv_bt_rows<6, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 7: gemv_bt_rows<7, 1>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      default:
+        gemv_bt_rows<8, 1>(n, k, a, lda, b, ldb, c, ldc, ep);
+#else
       case 1: gemv_bt_rows<1, 8>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       case 2: gemv_bt_rows<2, 8>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       case 3: gemv_bt_rows<3, 6>(n, k, a, lda, b, ldb, c, ldc, ep); return;
@@ -222,6 +243,7 @@ void gemv_bt(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
       case 7: gemv_bt_rows<7, 3>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       default:
         gemv_bt_rows<8, 3>(n, k, a, lda, b, ldb, c, ldc, ep);
+#endif
         m -= 8;
         a += 8 * lda;
         c += 8 * ldc;
@@ -247,7 +269,7 @@ void gemv_bn_block(size_t k, const float* a, size_t lda, const float* b, size_t 
     for (int i = 0; i < M; ++i) {
       const float ai = a[i * lda + l];
 #pragma GCC unroll 8
-      for (int v = 0; v < V; ++v) acc[i][v] = vfmaq_n_f32(acc[i][v], bv[v], ai);
+      for (int v = 0; v < V; ++v) acc[i][v] = fma_n(acc[i][v], bv[v], ai);
     }
   }
 #pragma GCC unroll 8
@@ -281,8 +303,20 @@ void gemv_bn_rows(size_t n, size_t k, const float* a, size_t lda, const float* b
 
 void gemv_bn(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
              size_t ldb, float* c, size_t ldc, const Epilogue& ep) {
+  // M * V accumulators + V B registers <= 32 (AArch64) or 16 (armv7).
   while (m > 0) {
     switch (m) {
+#if !defined(__aarch64__)
+      case 1: gemv_bn_rows<1, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 2: gemv_bn_rows<2, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 3: gemv_bn_rows<3, 3>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 4: gemv_bn_rows<4, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 5: gemv_bn_rows<5, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 6: gemv_bn_rows<6, 2>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      case 7: gemv_bn_rows<7, 1>(n, k, a, lda, b, ldb, c, ldc, ep); return;
+      default:
+        gemv_bn_rows<8, 1>(n, k, a, lda, b, ldb, c, ldc, ep);
+#else
       case 1: gemv_bn_rows<1, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       case 2: gemv_bn_rows<2, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       case 3: gemv_bn_rows<3, 4>(n, k, a, lda, b, ldb, c, ldc, ep); return;
@@ -292,6 +326,7 @@ void gemv_bn(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
       case 7: gemv_bn_rows<7, 3>(n, k, a, lda, b, ldb, c, ldc, ep); return;
       default:
         gemv_bn_rows<8, 3>(n, k, a, lda, b, ldb, c, ldc, ep);
+#endif
         m -= 8;
         a += 8 * lda;
         c += 8 * ldc;
@@ -302,8 +337,12 @@ void gemv_bn(size_t m, size_t n, size_t k, const float* a, size_t lda, const flo
 }  // namespace
 
 extern const SgemmUkernel kSgemmNeon = {
-    "f32_gemm_ukernel_12x8__neon", Isa::kNeon, kMr, kNr, gemm_12x8, pack_a_12, pack_b_8,
-    gemv_bt, gemv_bn,
+#if defined(__aarch64__)
+    "f32_gemm_ukernel_12x8__neon",
+#else
+    "f32_gemm_ukernel_6x8__neonfma",
+#endif
+    Isa::kNeon, kMr, kNr, gemm_mrx8, pack_a, pack_b_8, gemv_bt, gemv_bn,
 };
 
 }  // namespace sgemm_detail

@@ -70,13 +70,14 @@ struct SgemmUkernel {
   SmallFn gemv_bn;
 };
 
-// One per ISA file. avx2/avx512 exist only in x86-64 builds, neon only in aarch64 builds.
+// One per ISA file. avx2/avx512 exist only in x86-64 builds, neon only in ARM builds
+// (aarch64, and armv7 with NEON + VFPv4).
 extern const SgemmUkernel kSgemmScalar;
 #if defined(__x86_64__)
 extern const SgemmUkernel kSgemmAvx2;
 extern const SgemmUkernel kSgemmAvx512;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 extern const SgemmUkernel kSgemmNeon;
 #endif
 

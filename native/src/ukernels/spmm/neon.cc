@@ -1,10 +1,11 @@
-// NEON SpMM micro-kernels (aarch64): rows as one broadcast-FMA (vfmaq_n_f32) per packed
+// NEON SpMM micro-kernels (aarch64, armv7): rows as one broadcast-FMA (neon::fma_n) per packed
 // q register of X^T (mp = 4..64), gemv with four scalar-indexed chains (no gather on NEON).
 #include <arm_neon.h>
 
 #include <cstddef>
 #include <cstdint>
 
+#include "../neon_compat.h"
 #include "spmm_ukernel.h"
 
 namespace nnslim {
@@ -28,13 +29,13 @@ void rows_tile(const CsrRows& w, size_t nr, const float* xt, size_t mp, float* a
       for (int u = 0; u < U; ++u) {
         const float* xr = xt + static_cast<size_t>(w.col_idx[j + u]) * mp;
         const float s = weight<Q>(w, j + u);
-        for (int v = 0; v < V; ++v) a[u][v] = vfmaq_n_f32(a[u][v], vld1q_f32(xr + 4 * v), s);
+        for (int v = 0; v < V; ++v) a[u][v] = neon::fma_n(a[u][v], vld1q_f32(xr + 4 * v), s);
       }
     }
     for (; j < end; ++j) {
       const float* xr = xt + static_cast<size_t>(w.col_idx[j]) * mp;
       const float s = weight<Q>(w, j);
-      for (int v = 0; v < V; ++v) a[0][v] = vfmaq_n_f32(a[0][v], vld1q_f32(xr + 4 * v), s);
+      for (int v = 0; v < V; ++v) a[0][v] = neon::fma_n(a[0][v], vld1q_f32(xr + 4 * v), s);
     }
     for (int u = 1; u < U; ++u)
       for (int v = 0; v < V; ++v) a[0][v] = vaddq_f32(a[0][v], a[u][v]);

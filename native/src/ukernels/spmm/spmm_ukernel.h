@@ -78,7 +78,7 @@ extern const SpmmUkernel kSpmmScalar;
 extern const SpmmUkernel kSpmmAvx2;
 extern const SpmmUkernel kSpmmAvx512;
 #endif
-#if defined(__aarch64__)
+#if defined(__aarch64__) || defined(__arm__)
 extern const SpmmUkernel kSpmmNeon;
 #endif
 
