@@ -171,6 +171,9 @@ TEST(batchnorm_wide_rows) {
   // row counts across the 8-row sub-block and the 64-row float block.
   check_bn(9, 1100, 1, 0.25f, true, false);
   check_bn(71, 2111, 1, -0.5f, false, true);
+  // Whole 64-byte lines per row (c % 16 == 0) on misaligned buffers: the parameter copies at
+  // y's line offset and the scalar steps up to the first aligned element.
+  check_bn(37, 1088, 1, 0.75f, true, false);
 }
 
 TEST(batchnorm_large_offset_is_stable) {

@@ -58,10 +58,34 @@ void split(size_t count, size_t parts, size_t t, size_t align, size_t* lo, size_
   *hi = std::min(count, units * (t + 1) / parts * align);
 }
 
+// Copies of a and b placed at y's offset within a 64-byte line, so that once the kernel has
+// aligned its stores to y (every row shares the offset when a row is whole lines) the
+// parameter loads are aligned too. Returns false (nothing copied) when rows differ.
+bool align_params(size_t c, const float* y, const float* a, const float* b, std::unique_ptr<float[]>& store,
+                  const float** ac, const float** bc) {
+  constexpr size_t kLine = 64 / sizeof(float);
+  if (c % kLine != 0) return false;
+  const size_t off = (reinterpret_cast<uintptr_t>(y) / sizeof(float)) % kLine;
+  if (reinterpret_cast<uintptr_t>(y) % sizeof(float) != 0) return false;
+  const size_t span = c + 2 * kLine;
+  store.reset(new float[2 * span + kLine]);
+  float* base = store.get();
+  base += (kLine - (reinterpret_cast<uintptr_t>(base) / sizeof(float)) % kLine) % kLine;
+  float* a2 = base + off;
+  float* b2 = base + span + off;
+  std::copy(a, a + c, a2);
+  std::copy(b, b + c, b2);
+  *ac = a2;
+  *bc = b2;
+  return true;
+}
+
 // y = x * a[c] + b[c] over the whole tensor (the mean is already folded into b).
 void apply(const BatchnormUkernel& uk, size_t n, size_t c, size_t l, const float* x, float* y,
            const float* a, const float* b, bool relu, size_t total) {
   const bool stream = total * sizeof(float) >= kStreamBytes && x != y;
+  std::unique_ptr<float[]> aligned;
+  if (l == 1 && n > 1) align_params(c, y, a, b, aligned, &a, &b);
   if (l == 1) {
     const size_t tasks = task_count(total, n);
     parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
