@@ -73,6 +73,14 @@ void check_bn(int64_t n, int64_t c, int64_t l, float offset, bool affine, bool r
   std::vector<float> aref(total);
   ap.y = aref.data();
   nnslim::batchnorm_apply_ref(ap);
+  // Eval-mode apply with the batch statistics as running statistics: (x - mean) * scale + shift.
+  std::vector<float> evscale(cs), mref_ref(total);
+  for (size_t j = 0; j < cs; ++j) evscale[j] = (affine ? gamma[j] : 1.0f) * iref[j];
+  nnslim::BatchnormApplyParams em = ap;
+  em.mean = mref.data();
+  em.scale = evscale.data();
+  em.y = mref_ref.data();
+  nnslim::batchnorm_apply_ref(em);
 
   const std::string shape = "[" + std::to_string(n) + "," + std::to_string(c) + "," + std::to_string(l) + "]";
   nnslim_test::for_each_isa([&](nnslim::Isa isa) {
@@ -132,6 +140,16 @@ void check_bn(int64_t n, int64_t c, int64_t l, float offset, bool affine, bool r
     ap.x = x.data();
     for (size_t i = 0; i < total; ++i)
       if (!close(y[i], aref[i], 1e-6, 1e-6 * (1 + std::fabs(offset))) && bad++ < 3) EXPECT_MSG(false, where + " apply in place");
+    // with a mean: the kernel folds it into the shift (x * scale + (shift - mean * scale), the
+    // alpha / beta form PyTorch uses), which costs ulp(mean * scale) against the reference.
+    em.y = y.data();
+    EXPECT_TRUE(nnslim::batchnorm_apply(em) == nnslim::Status::kOk);
+    for (size_t i = 0; i < total; ++i) {
+      const size_t ch = (i / static_cast<size_t>(l)) % cs;
+      const double tol = 4e-6 + 2.0 * FLT_EPSILON * (std::fabs(x[i]) + std::fabs(mref[ch])) * evscale[ch];
+      if (!close(y[i], mref_ref[i], 1e-5, tol) && bad++ < 3)
+        EXPECT_MSG(false, where + " apply with mean y[" + std::to_string(i) + "] " + std::to_string(y[i]) + " vs " + std::to_string(mref_ref[i]));
+    }
   });
 }
 
@@ -146,6 +164,16 @@ TEST(batchnorm_matches_reference_3d) {
   for (int64_t n : {1, 2, 5})
     for (int64_t c : {1, 3, 8})
       for (int64_t l : {2, 7, 16, 33, 200}) check_bn(n, c, l, 0.0f, l % 2 == 1, c == 3);
+}
+
+TEST(batchnorm_wide_rows) {
+  // Channel counts across the apply chunk (1024) and the reduction group (kGroup vectors),
+  // row counts across the 8-row sub-block and the 64-row float block.
+  check_bn(9, 1100, 1, 0.25f, true, false);
+  check_bn(71, 2111, 1, -0.5f, false, true);
+  // Whole 64-byte lines per row (c % 16 == 0) on misaligned buffers: the parameter copies at
+  // y's line offset and the scalar steps up to the first aligned element.
+  check_bn(37, 1088, 1, 0.75f, true, false);
 }
 
 TEST(batchnorm_large_offset_is_stable) {

@@ -11,8 +11,10 @@ namespace nnslim {
 
 // Inference (and the normalize step of training): y = (x - mean[c]) * scale[c] + shift[c]
 // (mean null: 0, i.e. y = x * scale + shift), then max(0, .) if relu (NaN passes through).
-// One pass; y may equal x (in place) but must not partially overlap it. Subtracting the mean
-// first keeps PyTorch's rounding when |mean| >> std (scale = gamma * invstd, shift = beta).
+// One pass; y may equal x (in place) but must not partially overlap it. Computed as PyTorch's
+// CPU kernel does, y = x * scale + (shift - mean * scale) with the constant term taken in
+// double and rounded once: the error is about ulp(|x * scale| + |mean * scale| + |shift|),
+// like PyTorch's, and the loop needs two parameter loads per element instead of three.
 struct BatchnormApplyParams {
   int64_t n = 0, c = 0, l = 1;
   const float* x = nullptr;
@@ -27,9 +29,11 @@ Status batchnorm_apply(const BatchnormApplyParams& p);
 // Training forward. Batch statistics per channel: mean and the biased variance, from one
 // pass of shifted sums (pivot = the channel's first value) accumulated in float over blocks
 // of at most 64 values per channel and combined in double, so the error does not grow with
-// N * L. Then y = (x - mean) * (invstd * gamma) + beta (gamma/beta null: 1 and 0), ReLU
-// optional, invstd = 1 / sqrt(var + eps). Writes mean[c], var[c] (biased) and invstd[c]
-// (any may be null); running statistics are the caller's business. N * L >= 1.
+// N * L. Then y = x * a + (beta - mean * a), a = invstd * gamma (gamma/beta null: 1 and 0;
+// the alpha / beta form of batchnorm_apply), ReLU optional, invstd = 1 / sqrt(var + eps)
+// (var + eps rounded to float, then a correctly rounded float square root and division).
+// Writes mean[c], var[c] (biased) and invstd[c] (any may be null); running statistics are the
+// caller's business. N * L >= 1. Two passes over x: statistics, then normalize.
 struct BatchnormTrainParams {
   int64_t n = 0, c = 0, l = 1;
   const float* x = nullptr;

@@ -10,6 +10,7 @@ namespace {
 struct V256 {
   using T = __m256;
   static constexpr size_t kW = 8;
+  static constexpr size_t kGroup = 4;
   static T load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, T v) { _mm256_storeu_ps(p, v); }
   static void stream(float* p, T v) { _mm256_stream_ps(p, v); }
@@ -25,6 +26,10 @@ struct V256 {
                                     _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
     const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(d), _mm256_extractf128_pd(d, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+  }
+  static void accd(double* s, T v) {
+    _mm256_storeu_pd(s, _mm256_add_pd(_mm256_loadu_pd(s), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+    _mm256_storeu_pd(s + 4, _mm256_add_pd(_mm256_loadu_pd(s + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
   }
   static void fence() { _mm_sfence(); }
   static bool aligned(const float* p) { return (reinterpret_cast<uintptr_t>(p) & 31) == 0; }

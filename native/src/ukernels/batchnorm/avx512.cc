@@ -14,6 +14,7 @@ namespace {
 struct V512 {
   using T = __m512;
   static constexpr size_t kW = 16;
+  static constexpr size_t kGroup = 4;
   static T load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, T v) { _mm512_storeu_ps(p, v); }
   static void stream(float* p, T v) { _mm512_stream_ps(p, v); }
@@ -29,6 +30,12 @@ struct V512 {
     const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
     const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
     return _mm512_reduce_add_pd(_mm512_add_pd(lo, hi));
+  }
+  static void accd(double* s, T v) {
+    const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    _mm512_storeu_pd(s, _mm512_add_pd(_mm512_loadu_pd(s), lo));
+    _mm512_storeu_pd(s + 8, _mm512_add_pd(_mm512_loadu_pd(s + 8), hi));
   }
   static void fence() { _mm_sfence(); }
   static bool aligned(const float* p) { return (reinterpret_cast<uintptr_t>(p) & 63) == 0; }

@@ -3,8 +3,8 @@
 //
 // "vec" kernels walk a run of channels (per-element parameter arrays, the [N, C] layout),
 // "bc" kernels walk a run of one channel (broadcast parameters, the [N, C, L] layout).
-// Float accumulators in the vec reductions cover at most kBlockRows rows before the driver
-// folds them into double, so rounding error does not grow with N.
+// Float accumulators in the vec reductions cover at most kBlockRows rows before the kernel
+// adds them to double totals, so rounding error does not grow with N.
 #pragma once
 
 #include <cstddef>
@@ -19,20 +19,22 @@ constexpr size_t kBlockRows = 64;
 struct BatchnormUkernel {
   const char* name;
   Isa isa;
-  // For rows r < nrows (row stride ld): y[r*ld + i] = (x[r*ld + i] - m[i]) * a[i] + b[i]
-  // (m null: x * a + b) (relu); stream: non-temporal stores for outputs larger than the cache.
-  void (*apply_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* m,
-                    const float* a, const float* b, float* y, bool relu, bool stream);
-  void (*apply_bc)(size_t n, const float* x, float m, float a, float b, float* y, bool relu,
-                   bool stream);
-  // For rows r < nrows (row stride ld): d = x[r*ld + i] - p[i]; s1[i] += d; s2[i] += d*d.
-  void (*stats_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* p, float* s1,
-                    float* s2);
+  // For rows r < nrows (row stride ld): y[r*ld + i] = x[r*ld + i] * a[i] + b[i] (relu);
+  // stream: non-temporal stores for outputs larger than the cache.
+  void (*apply_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* a,
+                    const float* b, float* y, bool relu, bool stream);
+  void (*apply_bc)(size_t n, const float* x, float a, float b, float* y, bool relu, bool stream);
+  // For rows r < nrows <= kBlockRows (row stride ld): d = x[r*ld + i] - p[i]; s1[i] += d;
+  // s2[i] += d*d, summed in float over the block (f1, f2: n floats of scratch), then added to
+  // the double totals.
+  void (*stats_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* p, float* f1,
+                    float* f2, double* s1, double* s2);
   // s1 += sum(x - p), s2 += sum((x - p)^2) over a contiguous run (double totals).
   void (*stats_bc)(size_t n, const float* x, float p, double* s1, double* s2);
-  // For rows r < nrows: g = dy[r*ld + i]; sg[i] += g; sgx[i] += g * (x[r*ld + i] - mean[i]).
+  // For rows r < nrows <= kBlockRows: g = dy[r*ld + i]; sg[i] += g;
+  // sgx[i] += g * (x[r*ld + i] - mean[i]), in float over the block, then added in double.
   void (*bwd_reduce_vec)(size_t n, size_t nrows, size_t ld, const float* dy, const float* x,
-                         const float* mean, float* sg, float* sgx);
+                         const float* mean, float* f1, float* f2, double* sg, double* sgx);
   void (*bwd_reduce_bc)(size_t n, const float* dy, const float* x, float mean, double* sg,
                         double* sgx);
   // dx[i] = (dy[i] - ((x[i] - m[i]) * q[i] + d[i])) * k[i]   (bc: scalar m, q, d, k)

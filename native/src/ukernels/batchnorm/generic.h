@@ -1,7 +1,8 @@
 // The batchnorm streaming loops, written once over a small SIMD traits type V and compiled
 // into each ISA file with that file's flags (V = zmm, ymm, NEON q registers or plain float).
-// V provides: kW (lanes), T, load, store, stream (aligned non-temporal), set1, zero, add, sub,
-// mul, fma(a, b, c) = a * b + c, relu, hsum (to double), fence, aligned(ptr).
+// V provides: kW (lanes), kGroup (channel vectors per reduction group), T, load, store,
+// stream (aligned non-temporal), set1, zero, add, sub, mul, fma(a, b, c) = a * b + c, relu,
+// hsum (to double), accd(double* s, v) (s[0..kW) += v widened to double), fence, aligned(ptr).
 #pragma once
 
 #include <algorithm>
@@ -17,129 +18,145 @@ template <class V>
 struct Generic {
   using T = typename V::T;
   static constexpr size_t W = V::kW;
+  // Channel vectors summed side by side in the reductions (independent dependency chains).
+  static constexpr size_t kGroup = V::kGroup;
 
   static inline float relu1(float v, bool relu) { return relu && v < 0.0f ? 0.0f : v; }
 
-  // (x - m) * a + b, or x * a + b without m (HasM = false).
-  template <bool HasM>
-  static inline T affine(T x, const float* m, size_t i, T a, T b) {
-    return HasM ? V::fma(V::sub(x, V::load(m + i)), a, b) : V::fma(x, a, b);
-  }
-  template <bool HasM>
-  static inline float affine1(float x, const float* m, size_t i, float a, float b) {
-    return HasM ? (x - m[i]) * a + b : x * a + b;
-  }
-
-  template <bool HasM, bool Relu, bool Stream>
-  static void apply_vec_t(size_t n, const float* x, const float* m, const float* a, const float* b,
-                          float* y) {
+  // y = x * a + b (relu), PyTorch's alpha / beta form: the driver folds the mean into b.
+  // Scalar steps first until y is vector-aligned: malloc'd (and V8's) large blocks start 16
+  // bytes past a 64-byte line, and loads and stores that split lines cost about a quarter of
+  // the cache-resident throughput. x and the parameters share y's offset in the usual case
+  // (the driver arranges it for the parameters), so their loads line up as well.
+  template <bool Relu, bool Stream>
+  static void apply_vec_t(size_t n, const float* x, const float* a, const float* b, float* y) {
     size_t i = 0;
-    if (Stream)
-      for (; i < n && !V::aligned(y + i); ++i) y[i] = relu1(affine1<HasM>(x[i], m, i, a[i], b[i]), Relu);
+    for (; i < n && !V::aligned(y + i); ++i) y[i] = relu1(x[i] * a[i] + b[i], Relu);
     for (; i + 2 * W <= n; i += 2 * W) {
-      T v0 = affine<HasM>(V::load(x + i), m, i, V::load(a + i), V::load(b + i));
-      T v1 = affine<HasM>(V::load(x + i + W), m, i + W, V::load(a + i + W), V::load(b + i + W));
+      T v0 = V::fma(V::load(x + i), V::load(a + i), V::load(b + i));
+      T v1 = V::fma(V::load(x + i + W), V::load(a + i + W), V::load(b + i + W));
       if (Relu) { v0 = V::relu(v0); v1 = V::relu(v1); }
       if (Stream) { V::stream(y + i, v0); V::stream(y + i + W, v1); }
       else { V::store(y + i, v0); V::store(y + i + W, v1); }
     }
-    for (; i < n; ++i) y[i] = relu1(affine1<HasM>(x[i], m, i, a[i], b[i]), Relu);
+    for (; i + W <= n; i += W) {
+      T v = V::fma(V::load(x + i), V::load(a + i), V::load(b + i));
+      if (Relu) v = V::relu(v);
+      if (Stream) V::stream(y + i, v);
+      else V::store(y + i, v);
+    }
+    for (; i < n; ++i) y[i] = relu1(x[i] * a[i] + b[i], Relu);
     if (Stream) V::fence();
   }
-  // Cache-resident rows: one row at a time over a channel chunk the driver keeps small enough
-  // for the parameter vectors to stay in L1, touching the next row's chunk ahead so each short
-  // run does not wait for the hardware prefetcher to retrain.
-  template <bool HasM, bool Relu>
-  static void apply_rows_t(size_t n, size_t nrows, size_t ld, const float* x, const float* m,
-                           const float* a, const float* b, float* y) {
+  static void apply_vec(size_t n, size_t nrows, size_t ld, const float* x, const float* a,
+                        const float* b, float* y, bool relu, bool stream) {
+    // One row at a time, left to right: the order the hardware prefetcher follows best (row
+    // blocking that reuses the parameter registers measured slower on Zen 4).
     for (size_t r = 0; r < nrows; ++r) {
       const float* xr = x + r * ld;
       float* yr = y + r * ld;
-      const bool ahead = r + 1 < nrows;
-      size_t i = 0;
-      for (; i + W <= n; i += W) {
-        if (ahead && (i % 16) == 0) {
-          __builtin_prefetch(xr + ld + i, 0, 3);
-          __builtin_prefetch(yr + ld + i, 0, 3);
-        }
-        T v = affine<HasM>(V::load(xr + i), m, i, V::load(a + i), V::load(b + i));
-        if (Relu) v = V::relu(v);
-        V::store(yr + i, v);
-      }
-      for (; i < n; ++i) yr[i] = relu1(affine1<HasM>(xr[i], m, i, a[i], b[i]), Relu);
-    }
-  }
-  template <bool HasM>
-  static void apply_vec_m(size_t n, size_t nrows, size_t ld, const float* x, const float* m,
-                          const float* a, const float* b, float* y, bool relu, bool stream) {
-    if (!stream) {
-      relu ? apply_rows_t<HasM, true>(n, nrows, ld, x, m, a, b, y) : apply_rows_t<HasM, false>(n, nrows, ld, x, m, a, b, y);
-      return;
-    }
-    for (size_t r = 0; r < nrows; ++r) {
-      const float* xr = x + r * ld;
-      float* yr = y + r * ld;
-      if (stream) {
-        relu ? apply_vec_t<HasM, true, true>(n, xr, m, a, b, yr) : apply_vec_t<HasM, false, true>(n, xr, m, a, b, yr);
-      } else {
-        relu ? apply_vec_t<HasM, true, false>(n, xr, m, a, b, yr) : apply_vec_t<HasM, false, false>(n, xr, m, a, b, yr);
-      }
-    }
-  }
-  static void apply_vec(size_t n, size_t nrows, size_t ld, const float* x, const float* m,
-                        const float* a, const float* b, float* y, bool relu, bool stream) {
-    if (m) {
-      apply_vec_m<true>(n, nrows, ld, x, m, a, b, y, relu, stream);
-    } else {
-      apply_vec_m<false>(n, nrows, ld, x, m, a, b, y, relu, stream);
+      if (stream) relu ? apply_vec_t<true, true>(n, xr, a, b, yr) : apply_vec_t<false, true>(n, xr, a, b, yr);
+      else relu ? apply_vec_t<true, false>(n, xr, a, b, yr) : apply_vec_t<false, false>(n, xr, a, b, yr);
     }
   }
 
   template <bool Relu, bool Stream>
-  static void apply_bc_t(size_t n, const float* x, float m, float a, float b, float* y) {
+  static void apply_bc_t(size_t n, const float* x, float a, float b, float* y) {
     size_t i = 0;
     if (Stream)
-      for (; i < n && !V::aligned(y + i); ++i) y[i] = relu1((x[i] - m) * a + b, Relu);
-    const T vm = V::set1(m), va = V::set1(a), vb = V::set1(b);
+      for (; i < n && !V::aligned(y + i); ++i) y[i] = relu1(x[i] * a + b, Relu);
+    const T va = V::set1(a), vb = V::set1(b);
     for (; i + 2 * W <= n; i += 2 * W) {
-      T v0 = V::fma(V::sub(V::load(x + i), vm), va, vb);
-      T v1 = V::fma(V::sub(V::load(x + i + W), vm), va, vb);
+      T v0 = V::fma(V::load(x + i), va, vb);
+      T v1 = V::fma(V::load(x + i + W), va, vb);
       if (Relu) { v0 = V::relu(v0); v1 = V::relu(v1); }
       if (Stream) { V::stream(y + i, v0); V::stream(y + i + W, v1); }
       else { V::store(y + i, v0); V::store(y + i + W, v1); }
     }
-    for (; i < n; ++i) y[i] = relu1((x[i] - m) * a + b, Relu);
+    for (; i < n; ++i) y[i] = relu1(x[i] * a + b, Relu);
     if (Stream) V::fence();
   }
-  static void apply_bc(size_t n, const float* x, float m, float a, float b, float* y, bool relu,
-                       bool stream) {
+  static void apply_bc(size_t n, const float* x, float a, float b, float* y, bool relu, bool stream) {
     if (stream) {
-      relu ? apply_bc_t<true, true>(n, x, m, a, b, y) : apply_bc_t<false, true>(n, x, m, a, b, y);
+      relu ? apply_bc_t<true, true>(n, x, a, b, y) : apply_bc_t<false, true>(n, x, a, b, y);
     } else {
-      relu ? apply_bc_t<true, false>(n, x, m, a, b, y) : apply_bc_t<false, false>(n, x, m, a, b, y);
+      relu ? apply_bc_t<true, false>(n, x, a, b, y) : apply_bc_t<false, false>(n, x, a, b, y);
+    }
+  }
+
+  // The [N, C] reductions. A block of nrows <= kBlockRows rows is summed in float, kSubRows
+  // rows at a time over groups of kGroup channel vectors (independent dependency chains; the
+  // float partials f1, f2 live in L1 between sub-blocks), then added to the double totals.
+  // Only kSubRows rows are read side by side, few enough streams for the DRAM prefetchers.
+  static constexpr size_t kSubRows = 8;
+
+  template <size_t G, class Step>
+  static inline void reduce_group(size_t nrows, size_t ld, size_t i, float* f1, float* f2,
+                                  Step&& step) {
+    T a1[G], a2[G];
+    for (size_t g = 0; g < G; ++g) {
+      a1[g] = V::load(f1 + i + g * W);
+      a2[g] = V::load(f2 + i + g * W);
+    }
+    for (size_t r = 0; r < nrows; ++r)
+      for (size_t g = 0; g < G; ++g) step(r * ld + i + g * W, g, a1[g], a2[g]);
+    for (size_t g = 0; g < G; ++g) {
+      V::store(f1 + i + g * W, a1[g]);
+      V::store(f2 + i + g * W, a2[g]);
+    }
+  }
+  static void fold(size_t n, float* f1, float* f2, double* s1, double* s2) {
+    size_t i = 0;
+    for (; i + W <= n; i += W) {
+      V::accd(s1 + i, V::load(f1 + i));
+      V::accd(s2 + i, V::load(f2 + i));
+    }
+    for (; i < n; ++i) {
+      s1[i] += f1[i];
+      s2[i] += f2[i];
     }
   }
 
   static void stats_vec(size_t n, size_t nrows, size_t ld, const float* x, const float* p,
-                        float* s1, float* s2) {
-    size_t i = 0;
-    for (; i + W <= n; i += W) {
-      const T vp = V::load(p + i);
-      T a1 = V::load(s1 + i), a2 = V::load(s2 + i);
-      for (size_t r = 0; r < nrows; ++r) {
-        const T d = V::sub(V::load(x + r * ld + i), vp);
-        a1 = V::add(a1, d);
-        a2 = V::fma(d, d, a2);
+                        float* f1, float* f2, double* s1, double* s2) {
+    std::fill(f1, f1 + n, 0.0f);
+    std::fill(f2, f2 + n, 0.0f);
+    for (size_t r0 = 0; r0 < nrows; r0 += kSubRows) {
+      const size_t rows = std::min(kSubRows, nrows - r0);
+      const float* xb = x + r0 * ld;
+      // Channels before the first vector-aligned x one, one at a time (see apply_vec_t).
+      size_t i = 0;
+      for (; i < n && !V::aligned(x + i); ++i)
+        for (size_t r = 0; r < rows; ++r) {
+          const float d = xb[r * ld + i] - p[i];
+          f1[i] += d;
+          f2[i] += d * d;
+        }
+      for (; i + kGroup * W <= n; i += kGroup * W) {
+        T vp[kGroup];
+        for (size_t g = 0; g < kGroup; ++g) vp[g] = V::load(p + i + g * W);
+        reduce_group<kGroup>(rows, ld, i, f1, f2, [&](size_t o, size_t g, T& a1, T& a2) {
+          const T d = V::sub(V::load(xb + o), vp[g]);
+          a1 = V::add(a1, d);
+          a2 = V::fma(d, d, a2);
+        });
       }
-      V::store(s1 + i, a1);
-      V::store(s2 + i, a2);
+      for (; i + W <= n; i += W) {
+        const T vp = V::load(p + i);
+        reduce_group<1>(rows, ld, i, f1, f2, [&](size_t o, size_t, T& a1, T& a2) {
+          const T d = V::sub(V::load(xb + o), vp);
+          a1 = V::add(a1, d);
+          a2 = V::fma(d, d, a2);
+        });
+      }
+      for (; i < n; ++i)
+        for (size_t r = 0; r < rows; ++r) {
+          const float d = xb[r * ld + i] - p[i];
+          f1[i] += d;
+          f2[i] += d * d;
+        }
     }
-    for (; i < n; ++i)
-      for (size_t r = 0; r < nrows; ++r) {
-        const float d = x[r * ld + i] - p[i];
-        s1[i] += d;
-        s2[i] += d * d;
-      }
+    fold(n, f1, f2, s1, s2);
   }
 
   static void stats_bc(size_t n, const float* x, float p, double* s1, double* s2) {
@@ -173,25 +190,45 @@ struct Generic {
   }
 
   static void bwd_reduce_vec(size_t n, size_t nrows, size_t ld, const float* dy, const float* x,
-                             const float* mean, float* sg, float* sgx) {
-    size_t i = 0;
-    for (; i + W <= n; i += W) {
-      const T vm = V::load(mean + i);
-      T a1 = V::load(sg + i), a2 = V::load(sgx + i);
-      for (size_t r = 0; r < nrows; ++r) {
-        const T g = V::load(dy + r * ld + i);
-        a1 = V::add(a1, g);
-        a2 = V::fma(g, V::sub(V::load(x + r * ld + i), vm), a2);
+                             const float* mean, float* f1, float* f2, double* sg, double* sgx) {
+    std::fill(f1, f1 + n, 0.0f);
+    std::fill(f2, f2 + n, 0.0f);
+    for (size_t r0 = 0; r0 < nrows; r0 += kSubRows) {
+      const size_t rows = std::min(kSubRows, nrows - r0);
+      const float* gb = dy + r0 * ld;
+      const float* xb = x + r0 * ld;
+      size_t i = 0;
+      for (; i < n && !V::aligned(x + i); ++i)
+        for (size_t r = 0; r < rows; ++r) {
+          const float g = gb[r * ld + i];
+          f1[i] += g;
+          f2[i] += g * (xb[r * ld + i] - mean[i]);
+        }
+      for (; i + kGroup * W <= n; i += kGroup * W) {
+        T vm[kGroup];
+        for (size_t g = 0; g < kGroup; ++g) vm[g] = V::load(mean + i + g * W);
+        reduce_group<kGroup>(rows, ld, i, f1, f2, [&](size_t o, size_t g, T& a1, T& a2) {
+          const T d = V::load(gb + o);
+          a1 = V::add(a1, d);
+          a2 = V::fma(d, V::sub(V::load(xb + o), vm[g]), a2);
+        });
       }
-      V::store(sg + i, a1);
-      V::store(sgx + i, a2);
+      for (; i + W <= n; i += W) {
+        const T vm = V::load(mean + i);
+        reduce_group<1>(rows, ld, i, f1, f2, [&](size_t o, size_t, T& a1, T& a2) {
+          const T d = V::load(gb + o);
+          a1 = V::add(a1, d);
+          a2 = V::fma(d, V::sub(V::load(xb + o), vm), a2);
+        });
+      }
+      for (; i < n; ++i)
+        for (size_t r = 0; r < rows; ++r) {
+          const float g = gb[r * ld + i];
+          f1[i] += g;
+          f2[i] += g * (xb[r * ld + i] - mean[i]);
+        }
     }
-    for (; i < n; ++i)
-      for (size_t r = 0; r < nrows; ++r) {
-        const float g = dy[r * ld + i];
-        sg[i] += g;
-        sgx[i] += g * (x[r * ld + i] - mean[i]);
-      }
+    fold(n, f1, f2, sg, sgx);
   }
 
   static void bwd_reduce_bc(size_t n, const float* dy, const float* x, float mean, double* sg,

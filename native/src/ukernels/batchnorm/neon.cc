@@ -10,6 +10,7 @@ namespace {
 struct VNeon {
   using T = float32x4_t;
   static constexpr size_t kW = 4;
+  static constexpr size_t kGroup = 4;
   static T load(const float* p) { return vld1q_f32(p); }
   static void store(float* p, T v) { vst1q_f32(p, v); }
   static void stream(float* p, T v) { vst1q_f32(p, v); }
@@ -33,6 +34,10 @@ struct VNeon {
     return (static_cast<double>(vgetq_lane_f32(v, 0)) + vgetq_lane_f32(v, 2)) +
            (static_cast<double>(vgetq_lane_f32(v, 1)) + vgetq_lane_f32(v, 3));
 #endif
+  }
+  static void accd(double* s, T v) {
+    vst1q_f64(s, vaddq_f64(vld1q_f64(s), vcvt_f64_f32(vget_low_f32(v))));
+    vst1q_f64(s + 2, vaddq_f64(vld1q_f64(s + 2), vcvt_high_f64_f32(v)));
   }
   static void fence() {}
   static bool aligned(const float*) { return true; }

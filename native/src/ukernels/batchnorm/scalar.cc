@@ -10,6 +10,7 @@ namespace {
 struct VScalar {
   using T = float;
   static constexpr size_t kW = 1;
+  static constexpr size_t kGroup = 4;
   static T load(const float* p) { return *p; }
   static void store(float* p, T v) { *p = v; }
   static void stream(float* p, T v) { *p = v; }
@@ -21,6 +22,7 @@ struct VScalar {
   static T fma(T a, T b, T c) { return a * b + c; }
   static T relu(T v) { return v < 0.0f ? 0.0f : v; }
   static double hsum(T v) { return v; }
+  static void accd(double* s, T v) { *s += v; }
   static void fence() {}
   static bool aligned(const float*) { return true; }
 };

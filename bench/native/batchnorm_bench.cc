@@ -1,0 +1,170 @@
+// Standalone batchnorm benchmark (no Node): median time of the [N, C] batchnorm kernels
+// against memcpy between the same buffers, all interleaved in one loop so the ratios share the
+// machine's noise. On x86-64 it also times two loops that bound what a vector kernel can do:
+// a plain AVX-512 load/store copy, and the apply loop with scale/shift loaded per element
+// (what f32_batchnorm__avx512 runs) next to one holding them in registers over a column strip.
+// Link it against the kernels of two builds to compare them under the same conditions.
+//
+//   g++ -O2 -std=c++17 -Inative/include bench/native/batchnorm_bench.cc
+//       -Wl,--start-group build-cmake/libnnslim_kernels.a build-cmake/libnnslim_isa_*.a
+//       -Wl,--end-group -lpthread -o batchnorm_bench
+//   batchnorm_bench [N C [iterations [offset]]]        (default 256 3072 300 4)
+// offset: floats past a 64-byte boundary where every array starts; 4 (16 bytes) is where
+// glibc malloc, and so V8's ArrayBuffer allocator, puts large blocks.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include "nnslim/batchnorm.h"
+#include "nnslim/cpu.h"
+#include "nnslim/threadpool.h"
+
+namespace {
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) void copy_loop(const float* x, float* y, size_t n) {
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    _mm512_storeu_ps(y + i, _mm512_loadu_ps(x + i));
+    _mm512_storeu_ps(y + i + 16, _mm512_loadu_ps(x + i + 16));
+  }
+  for (; i < n; ++i) y[i] = x[i];
+}
+
+// y = x * a + b over column strips of 12 vectors: a and b stay in 24 registers for all rows.
+__attribute__((target("avx512f,fma"))) void strip_apply(size_t n, size_t c, const float* x,
+                                                        const float* a, const float* b, float* y) {
+  constexpr size_t kV = 12;
+  size_t c0 = 0;
+  for (; c0 + 16 * kV <= c; c0 += 16 * kV) {
+    __m512 va[kV], vb[kV];
+    for (size_t v = 0; v < kV; ++v) {
+      va[v] = _mm512_loadu_ps(a + c0 + 16 * v);
+      vb[v] = _mm512_loadu_ps(b + c0 + 16 * v);
+    }
+    for (size_t r = 0; r < n; ++r)
+      for (size_t v = 0; v < kV; ++v)
+        _mm512_storeu_ps(y + r * c + c0 + 16 * v, _mm512_fmadd_ps(_mm512_loadu_ps(x + r * c + c0 + 16 * v), va[v], vb[v]));
+  }
+  for (size_t r = 0; r < n; ++r)
+    for (size_t j = c0; j < c; ++j) y[r * c + j] = x[r * c + j] * a[j] + b[j];
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const size_t n = argc > 2 ? std::strtoul(argv[1], nullptr, 10) : 256;
+  const size_t c = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 3072;
+  const int iters = argc > 3 ? std::atoi(argv[3]) : 300;
+  const size_t offset = argc > 4 ? std::strtoul(argv[4], nullptr, 10) % 16 : 4;
+  if (n < 2 || c < 1 || iters < 1) {
+    std::fprintf(stderr, "usage: batchnorm_bench [N C [iterations]]  (N >= 2)\n");
+    return 2;
+  }
+  nnslim::set_num_threads(1);
+  const size_t total = n * c;
+  std::vector<float> store(4 * (total + 16) + 8 * (c + 16) + 64);
+  float* base = store.data() + (16 - (reinterpret_cast<uintptr_t>(store.data()) / sizeof(float)) % 16) % 16;
+  auto take = [&](size_t count) {
+    float* p = base + offset;
+    base += (count + offset + 15) / 16 * 16 + 16;
+    return p;
+  };
+  float *x = take(total), *y = take(total), *dy = take(total), *dx = take(total);
+  for (size_t i = 0; i < total; ++i) {
+    x[i] = static_cast<float>((i * 2654435761u) % 1000) / 250.0f - 2.0f;
+    dy[i] = static_cast<float>((i * 40503u) % 1000) / 500.0f - 1.0f;
+  }
+  float *scale = take(c), *shift = take(c), *rmean = take(c), *mean = take(c), *var = take(c),
+        *invstd = take(c), *dg = take(c), *db = take(c);
+  for (size_t j = 0; j < c; ++j) {
+    scale[j] = 1.0f + static_cast<float>(j) / c;
+    shift[j] = static_cast<float>(j) / c - 0.5f;
+    rmean[j] = 0.01f * static_cast<float>(j) / c;
+  }
+  nnslim::BatchnormApplyParams ap;
+  ap.n = static_cast<int64_t>(n);
+  ap.c = static_cast<int64_t>(c);
+  ap.x = x;
+  ap.y = y;
+  ap.scale = scale;
+  ap.shift = shift;
+  nnslim::BatchnormApplyParams apm = ap;
+  apm.mean = rmean;
+  nnslim::BatchnormTrainParams tp;
+  tp.n = ap.n;
+  tp.c = ap.c;
+  tp.x = x;
+  tp.y = y;
+  tp.gamma = scale;
+  tp.beta = shift;
+  tp.mean = mean;
+  tp.var = var;
+  tp.invstd = invstd;
+  nnslim::batchnorm_train_forward(tp);
+  nnslim::BatchnormTrainParams stats = tp;
+  stats.y = nullptr;
+  nnslim::BatchnormBackwardParams bp;
+  bp.n = ap.n;
+  bp.c = ap.c;
+  bp.x = x;
+  bp.dy = dy;
+  bp.mean = mean;
+  bp.invstd = invstd;
+  bp.gamma = scale;
+  bp.dx = dx;
+  bp.dgamma = dg;
+  bp.dbeta = db;
+
+  struct Task {
+    const char* name;
+    double bytes;  // in units of B = N * C * 4
+    std::function<void()> run;
+  };
+  std::vector<Task> tasks = {
+      {"memcpy", 2, [&] { std::memcpy(y, x, total * sizeof(float)); }},
+      {"apply", 2, [&] { nnslim::batchnorm_apply(ap); }},
+      {"apply + mean", 2, [&] { nnslim::batchnorm_apply(apm); }},
+      {"train forward", 3, [&] { nnslim::batchnorm_train_forward(tp); }},
+      {"statistics only", 1, [&] { nnslim::batchnorm_train_forward(stats); }},
+      {"backward", 5, [&] { nnslim::batchnorm_backward(bp); }},
+  };
+#if defined(__x86_64__)
+  if (nnslim::isa_allows(nnslim::Isa::kAvx512)) {
+    tasks.push_back({"avx512 copy loop", 2, [&] { copy_loop(x, y, total); }});
+    tasks.push_back({"avx512 strip apply", 2, [&] { strip_apply(n, c, x, scale, shift, y); }});
+  }
+#endif
+  std::vector<std::vector<double>> ms(tasks.size());
+  for (int it = 0; it < iters; ++it)
+    for (size_t k = 0; k < tasks.size(); ++k) {
+      const double t0 = now_ms();
+      tasks[k].run();
+      ms[k].push_back(now_ms() - t0);
+    }
+  std::printf("[%zu, %zu] float32, 1 thread, kernel %s, %d interleaved iterations (median)\n", n, c,
+              nnslim::batchnorm_kernel_name(), iters);
+  const double b = static_cast<double>(total) * sizeof(float);
+  double copy_gbs = 0;
+  for (size_t k = 0; k < tasks.size(); ++k) {
+    std::sort(ms[k].begin(), ms[k].end());
+    const double med = ms[k][ms[k].size() / 2];
+    const double gbs = tasks[k].bytes * b / (med * 1e6);
+    if (k == 0) copy_gbs = gbs;
+    std::printf("  %-20s %10.4f ms %7.1f GB/s  %.2fx memcpy GB/s\n", tasks[k].name, med, gbs, gbs / copy_gbs);
+  }
+  return 0;
+}
