@@ -71,6 +71,8 @@ function vitestArgs(reportFile) {
     '--pool=threads', '--maxWorkers=1',
     // Reuse the TypeScript transforms of the native runs instead of redoing them under emulation.
     '--experimental.fsModuleCache',
+    // Emulation is 5-20x slower than native (more on a loaded machine): timeouts only, nothing is timed.
+    '--testTimeout=900000', '--hookTimeout=900000',
     '--reporter=dot', '--reporter=json', `--outputFile=${reportFile}`];
   for (const f of Object.keys(EXCLUDED)) args.push(`--exclude=${f}`);
   return args;
