@@ -54,13 +54,14 @@ function planRuns(have) {
     for (const cpu of cpus) {
       const name = `${label} ${cpu}`;
       if (why) missing.push([name, why]);
-      else runs.push({ name, prefix: [t.qemu, '-L', t.sysroot], node, env: { QEMU_CPU: cpu, PREBUILDS_ONLY: '1' } });
+      // node-compat.mjs: what vite needs from Node >= 20.12 for the armv7 Node 20.11 (a no-op on newer Node).
+      else runs.push({ name, prefix: [t.qemu, '-L', t.sysroot], node, nodeArgs: arch === 'arm' ? ['--import', path.join(__dirname, 'node-compat.mjs')] : [], env: { QEMU_CPU: cpu, PREBUILDS_ONLY: '1' } });
     }
   }
   for (const [name, cpu] of [['x64 qemu64', 'qemu64'], ['x64 Haswell', HASWELL]]) {
     if (!have('qemu-x86_64-static')) missing.push([name, 'needs qemu-user-static']);
     // x64 loads build/Release (the addon npm install built for this machine), like the native runs.
-    else runs.push({ name, prefix: ['qemu-x86_64-static', '-cpu', cpu], node: process.execPath, env: {} });
+    else runs.push({ name, prefix: ['qemu-x86_64-static', '-cpu', cpu], node: process.execPath, nodeArgs: [], env: {} });
   }
   return { runs, missing };
 }
@@ -90,7 +91,7 @@ function startRun(run, tmp) {
   };
   const t0 = Date.now();
   const fd = fs.openSync(log, 'w');
-  const child = spawn(run.prefix[0], [...run.prefix.slice(1), run.node, ...vitestArgs(report)], { cwd: root, env, stdio: ['ignore', fd, fd] });
+  const child = spawn(run.prefix[0], [...run.prefix.slice(1), run.node, ...run.nodeArgs, ...vitestArgs(report)], { cwd: root, env, stdio: ['ignore', fd, fd] });
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
       fs.closeSync(fd);
