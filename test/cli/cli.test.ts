@@ -129,7 +129,9 @@ describe('nnslim CLI', () => {
 
   it('demo runs the stages, prints the table and writes the report', () => {
     const out = path.join(tmp, 'report');
-    const r = run('demo', '--epochs', '3', '--student-epochs', '3', '--prune-epochs', '3', '--finetune-epochs', '2', '--latency-ms', '50', '--out', out, '--quiet', '--threads', '1');
+    // Under emulation one epoch per stage: every stage still runs, trains, saves and reloads.
+    const e = (n: number) => String(emulated ? 1 : n);
+    const r = run('demo', '--epochs', e(3), '--student-epochs', e(3), '--prune-epochs', e(3), '--finetune-epochs', e(2), '--latency-ms', emulated ? '10' : '50', '--out', out, '--quiet', '--threads', '1');
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/stage\s+test acc\s+params\s+bytes on disk\s+latency b1 \(ms\)\s+latency b64 \(ms\)\s+speed-up b1\s+speed-up b64/);
     expect(r.out).toMatch(/teacher \(float32\) \*\s+\d+\.\d\d%/);
@@ -151,7 +153,7 @@ describe('nnslim CLI', () => {
     const final = io.loadModel(path.join(out, 'fastest-kernels.safetensors'));
     expect(final.layers.every((l) => ['QuantizedLinear', 'CsrLinear'].includes(l.constructor.name))).toBe(true);
     // A saved teacher can be reused; float-only pipeline without BatchNorm.
-    const again = run('demo', '--teacher', path.join(out, 'teacher-float32.safetensors'), '--student-epochs', '2', '--prune-epochs', '2', '--finetune-epochs', '0', '--latency-ms', '20', '--out', path.join(tmp, 'r2'), '--quiet', '--no-quantize', '--no-batchnorm', '--student-hidden', '8', '--neurons', '0');
+    const again = run('demo', '--teacher', path.join(out, 'teacher-float32.safetensors'), '--student-epochs', e(2), '--prune-epochs', e(2), '--finetune-epochs', '0', '--latency-ms', '20', '--out', path.join(tmp, 'r2'), '--quiet', '--no-quantize', '--no-batchnorm', '--student-hidden', '8', '--neurons', '0');
     expect(again.code, again.err).toBe(0);
     expect(again.out).not.toMatch(/int8 \(static\)\s+\d/);
     expect(again.out).toMatch(/\[NO \] int8: 0 of 2 Linear layers/);
