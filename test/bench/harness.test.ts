@@ -2,6 +2,7 @@
 // times anything; the one child process below only checks the result protocol.
 import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
+import { nodeCommand } from '../helpers/node';
 
 const require = createRequire(import.meta.url);
 const stats = require('../../bench/lib/stats.js');
@@ -186,9 +187,11 @@ describe('trial protocol', () => {
   });
 
   it('runs a child and reports its result or its failure without throwing', async () => {
-    const ok = await trial.runTrial({ cmd: process.execPath, args: ['-e', `console.log('x'); console.log('${trial.MARKER} ' + JSON.stringify({ v: process.env.NNB_V }))`], env: { NNB_V: 7 } });
+    const [cmd, args] = nodeCommand(['-e', `console.log('x'); console.log('${trial.MARKER} ' + JSON.stringify({ v: process.env.NNB_V }))`]);
+    const ok = await trial.runTrial({ cmd, args, env: { NNB_V: 7 } });
     expect(ok).toMatchObject({ ok: true, result: { v: '7' } });
-    const bad = await trial.runTrial({ cmd: process.execPath, args: ['-e', 'console.error("boom"); process.exit(3)'] });
+    const [badCmd, badArgs] = nodeCommand(['-e', 'console.error("boom"); process.exit(3)']);
+    const bad = await trial.runTrial({ cmd: badCmd, args: badArgs });
     expect(bad.ok).toBe(false);
     expect(bad.error).toContain('boom');
     const missing = await trial.runTrial({ cmd: '/nonexistent/nnslim-bench-tool' });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { emulated, scaled } from '../helpers/emu';
 import {
   applyMask,
   computeNParamsToPrune,
@@ -108,7 +109,7 @@ describe('mask semantics', () => {
   });
 
   it('selects in O(n): 10M weights', () => {
-    const n = 10_000_000;
+    const n = scaled(10_000_000, 1_000_000);
     const w = new Float32Array(n);
     let s = 12345;
     for (let i = 0; i < n; i++) {
@@ -118,9 +119,9 @@ describe('mask semantics', () => {
     const t0 = performance.now();
     const m = l1Unstructured(w, { amount: 0.9 });
     const ms = performance.now() - t0;
-    console.log(`l1Unstructured on 10M weights: ${ms.toFixed(0)} ms`);
-    expect(n - m.reduce((a, b) => a + b, 0)).toBe(9_000_000);
-    expect(ms).toBeLessThan(5000);
+    console.log(`l1Unstructured on ${n} weights: ${ms.toFixed(0)} ms`);
+    expect(n - m.reduce((a, b) => a + b, 0)).toBe(0.9 * n);
+    if (!emulated) expect(ms).toBeLessThan(5000);
   });
 });
 
