@@ -21,8 +21,8 @@ const EXPECT = {
   'arm64 cortex-a53': { bestIsa: 'neon', kernels: { sgemm: 'neon', spmm: 'neon', batchnorm: 'neon', qgemm: 'neon', quantize: 'neon' } },
   'arm64 cortex-a76': { bestIsa: 'dotprod', kernels: { sgemm: 'neon', spmm: 'neon', batchnorm: 'neon', qgemm: 'neondot', quantize: 'neon' } },
   'arm64 max': { bestIsa: 'i8mm', kernels: { sgemm: 'neon', spmm: 'neon', batchnorm: 'neon', qgemm: 'neoni8mm', quantize: 'neon' } },
-  // armv7: the prebuild has the scalar kernels (NEON dispatch level detected; armv7 NEON kernels pending).
-  'armv7 cortex-a15': { bestIsa: 'neon', kernels: { sgemm: 'scalar', spmm: 'scalar', batchnorm: 'scalar', qgemm: 'scalar', quantize: 'scalar' } },
+  // armv7 (NEON + VFPv4): NEON kernels except quantize (armv7 NEON has no round-half-to-even conversion).
+  'armv7 cortex-a15': { bestIsa: 'neon', kernels: { sgemm: 'neonfma', spmm: 'neon', batchnorm: 'neon', qgemm: 'neon_mull', quantize: 'scalar' } },
   'x64 qemu64': { bestIsa: 'scalar', kernels: { sgemm: 'scalar', spmm: 'scalar', batchnorm: 'scalar', qgemm: 'scalar', quantize: 'scalar' } },
   'x64 Haswell': { bestIsa: 'avx2', kernels: { sgemm: 'avx2', spmm: 'avx2', batchnorm: 'avx2', qgemm: 'avx2', quantize: 'avx2' } },
 };
