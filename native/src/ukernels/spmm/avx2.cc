@@ -1,5 +1,6 @@
 // AVX2+FMA SpMM micro-kernels: rows as one broadcast-FMA per packed ymm of X^T (mp = 8..64),
-// gemv through vgatherdps, 8 non-zeros per step.
+// gemv with 8 non-zeros per step, x gathered by scalar loads (no vgatherdps: slow on many
+// AVX2 cores, and qemu 7.2 crashes on it).
 #include <immintrin.h>
 
 #include <cstddef>
@@ -88,6 +89,11 @@ inline __m256 load_w8(const CsrRows& w, size_t j) {
   return _mm256_loadu_ps(w.values + j);
 }
 
+// x[idx[0..8)] in lanes 0..7.
+inline __m256 gather8(const float* x, const int32_t* idx) {
+  return _mm256_setr_ps(x[idx[0]], x[idx[1]], x[idx[2]], x[idx[3]], x[idx[4]], x[idx[5]], x[idx[6]], x[idx[7]]);
+}
+
 template <bool Q>
 void gemv_q(const CsrRows& w, size_t nr, const float* x, float* y) {
   for (size_t r = 0; r < nr; ++r) {
@@ -95,14 +101,11 @@ void gemv_q(const CsrRows& w, size_t nr, const float* x, float* y) {
     const size_t end = static_cast<size_t>(w.row_ptr[r + 1]);
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (; j + 16 <= end; j += 16) {
-      const __m256i i0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.col_idx + j));
-      const __m256i i1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.col_idx + j + 8));
-      a0 = _mm256_fmadd_ps(load_w8<Q>(w, j), _mm256_i32gather_ps(x, i0, 4), a0);
-      a1 = _mm256_fmadd_ps(load_w8<Q>(w, j + 8), _mm256_i32gather_ps(x, i1, 4), a1);
+      a0 = _mm256_fmadd_ps(load_w8<Q>(w, j), gather8(x, w.col_idx + j), a0);
+      a1 = _mm256_fmadd_ps(load_w8<Q>(w, j + 8), gather8(x, w.col_idx + j + 8), a1);
     }
     if (j + 8 <= end) {
-      const __m256i i0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.col_idx + j));
-      a0 = _mm256_fmadd_ps(load_w8<Q>(w, j), _mm256_i32gather_ps(x, i0, 4), a0);
+      a0 = _mm256_fmadd_ps(load_w8<Q>(w, j), gather8(x, w.col_idx + j), a0);
       j += 8;
     }
     float s = hsum(_mm256_add_ps(a0, a1));
