@@ -72,7 +72,11 @@ describe('one source list for both build files', () => {
       const entries = JSON.parse(fs.readFileSync(db, 'utf8')) as Array<{ file: string; command: string }>;
       const compiled = new Map(entries.map((e) => [path.relative(root, e.file), e.command]));
       for (const f of [...sources.kernels, ...sources.tests]) expect(compiled.has(f), f).toBe(true);
-      const arch = process.arch === 'x64' ? 'x64' : process.arch;
+      // The architecture the database was built for: a cross compiler names it; otherwise the host's
+      // (under user-mode emulation this process's arch is the emulated one, the build is the host's).
+      const commands = entries.map((e) => e.command).join('\n');
+      const arch = /aarch64-linux-gnu-/.test(commands) ? 'arm64' : /arm-linux-gnueabihf-/.test(commands) ? 'arm'
+        : process.env.NNSLIM_TEST_NODE_PREFIX ? 'x64' : process.arch;
       for (const g of Object.values((sources.isa[arch] ?? {}) as Record<string, { sources: string[]; flags: string[] }>)) {
         for (const f of g.sources) {
           expect(compiled.has(f), f).toBe(true);
