@@ -35,9 +35,17 @@ struct VNeon {
            (static_cast<double>(vgetq_lane_f32(v, 1)) + vgetq_lane_f32(v, 3));
 #endif
   }
+  // s[i] += v[i] in double.
   static void accd(double* s, T v) {
+#if defined(__aarch64__)
     vst1q_f64(s, vaddq_f64(vld1q_f64(s), vcvt_f64_f32(vget_low_f32(v))));
     vst1q_f64(s + 2, vaddq_f64(vld1q_f64(s + 2), vcvt_high_f64_f32(v)));
+#else
+    s[0] += vgetq_lane_f32(v, 0);
+    s[1] += vgetq_lane_f32(v, 1);
+    s[2] += vgetq_lane_f32(v, 2);
+    s[3] += vgetq_lane_f32(v, 3);
+#endif
   }
   static void fence() {}
   static bool aligned(const float*) { return true; }
