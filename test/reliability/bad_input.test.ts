@@ -25,6 +25,8 @@ interface Event { case?: number; path?: string; label?: string; fail?: boolean; 
 
 /** A child that starts no new case for this long is hung (one case takes milliseconds). */
 const STALL_MS = 60_000;
+/** Allowance for a child to load the package and start its first case. */
+const STARTUP_MS = 120_000;
 let casesTried = 0;
 let matrixMs = 0;
 const knownIssues: string[] = [];
@@ -42,7 +44,8 @@ function runChild(args: string[], out: string, stallMs: number, env: NodeJS.Proc
     const timer = setInterval(() => {
       const now = fs.existsSync(out) ? fs.statSync(out).size : 0;
       if (now !== size) { size = now; since = Date.now(); return; }
-      if (Date.now() - since > stallMs) { stalled = true; child.kill('SIGKILL'); }
+      // Before its first case the child is still loading the package (slow under emulation).
+      if (Date.now() - since > (now === 0 ? Math.max(stallMs, STARTUP_MS) : stallMs)) { stalled = true; child.kill('SIGKILL'); }
     }, 100);
     child.on('exit', (status, signal) => { clearInterval(timer); resolve({ signal, status, stalled, stderr }); });
   });
