@@ -28,7 +28,9 @@ module.exports = function helpers(N) {
     csr: () => sparse.CsrMatrix.fromDense(h.t([3, 4]), { threshold: 0.3 }),
     qlinear: () => nn.QuantizedLinear.fromFloat(h.linear(), { activationScale: 0.02, activationZeroPoint: 128 }),
     dqlinear: () => nn.DynamicQuantizedLinear.fromFloat(h.linear()),
-    splinear: () => nn.SparseLinear.fromLinear(h.linear(), { sparsity: 0.5, batchHint: 2 }),
+    // fromLinear times CSR against dense and keeps the faster, so two layers built from the same
+    // weights may run different kernels (equal up to rounding): pin the choice for exact comparisons.
+    splinear: () => { const s = nn.SparseLinear.fromLinear(h.linear(), { sparsity: 0.5, batchHint: 2 }); return nn.SparseLinear.fromState({ csr: s.csr, bias: s.bias, choice: 'sparse', timings: s.timings, reason: s.reason }); },
     mask: (n, every = 3) => Uint8Array.from({ length: n }, (_, i) => (i % every === 0 ? 0 : 1)),
     labels: (n, classes) => Int32Array.from({ length: n }, (_, i) => i % classes),
     dataset: (n = 12, f = 4, classes = 3) => ({ x: h.t([n, f]), y: h.labels(n, classes), numClasses: classes }),

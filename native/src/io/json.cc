@@ -1,7 +1,9 @@
 // Strict JSON for untrusted headers: a recursive-descent parser into a flat node array.
 #include "json.h"
 
-#include <charconv>
+#include <locale.h>
+#include <stdlib.h>
+
 #include <cmath>
 #include <limits>
 #include <unordered_set>
@@ -168,28 +170,26 @@ class Parser {
       i_ += 2;
       while (i_ < n_ && is_digit(s_[i_])) ++i_;
     }
-    bool neg_exp = false;
     if (i_ < n_ && (s_[i_] == 'e' || s_[i_] == 'E')) {
       size_t j = i_ + 1;
       if (j < n_ && (s_[j] == '+' || s_[j] == '-')) {
-        neg_exp = s_[j] == '-';
         ++j;
       }
       if (j < n_ && is_digit(s_[j])) {
         while (j < n_ && is_digit(s_[j])) ++j;
         i_ = j;
-      } else {
-        neg_exp = false;
       }
     }
-    double v = 0;
-    const auto r = std::from_chars(s_ + start, s_ + i_, v);
-    if (r.ec == std::errc::result_out_of_range) {
-      v = neg_exp ? 0.0 : std::numeric_limits<double>::infinity();
-      if (s_[start] == '-') v = -v;
-    } else if (r.ec != std::errc() || r.ptr != s_ + i_) {
-      return fail("unexpected token");
-    }
+    // strtod_l in the "C" locale (correctly rounded, independent of the process locale; not
+    // std::from_chars, which needs GLIBCXX_3.4.29 and the prebuilds stay loadable with GCC 8's
+    // libstdc++). The grammar above already checked the token. Overflow gives +-inf, underflow
+    // a denormal or +-0, as JavaScript's JSON.parse does.
+    static const locale_t c_locale = newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
+    if (c_locale == static_cast<locale_t>(nullptr)) return fail("cannot parse numbers (no C locale)");
+    const std::string token(s_ + start, i_ - start);
+    char* end = nullptr;
+    const double v = strtod_l(token.c_str(), &end, c_locale);
+    if (end != token.c_str() + token.size()) return fail("unexpected token");
     Node& node = doc_->nodes[id];
     node.number = v;
     node.text_off = static_cast<uint32_t>(doc_->arena.size());

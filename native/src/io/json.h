@@ -3,8 +3,8 @@
 // max_depth and more than max_values values are errors; strings must be valid UTF-8 (the
 // caller checks the whole text) and \u escapes may not leave lone surrogates, so every
 // decoded string is valid UTF-8. Numbers keep their token text and their double value
-// (std::from_chars: correctly rounded, locale-free; out of range gives +-inf or +-0 as in
-// JavaScript's JSON.parse).
+// (strtod_l in the "C" locale: correctly rounded, locale-free; out of range gives +-inf or
+// +-0 as in JavaScript's JSON.parse).
 #pragma once
 
 #include <cstddef>
