@@ -6,6 +6,7 @@
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
@@ -34,7 +35,8 @@ function glibcFloor(file, objdump) {
 let failed = false;
 const prebuildify = path.join(root, 'node_modules', 'prebuildify', 'bin.js');
 for (const t of targets) {
-  const env = { ...process.env };
+  // node-gyp compiles one file at a time unless JOBS says otherwise.
+  const env = { JOBS: String(os.availableParallelism()), ...process.env };
   const args = [prebuildify, '--napi', '--strip'];
   if (t.triple) {
     if (!have(`${t.triple}-g++`)) {

@@ -1,6 +1,6 @@
 // The fuzz suite of `npm test`: builds the libFuzzer harnesses (test/fuzz/fuzz_*.cc, clang,
 // ASan + UBSan) into build-fuzz/ and runs each for NNSLIM_FUZZ_SECONDS (default 60) on a
-// fresh copy of its committed seed corpus, two at a time. A crash, leak, timeout or OOM
+// fresh copy of its committed seed corpus, all at once (wall-clock time each). A crash, leak, timeout or OOM
 // fails that fuzzer and prints the saved input (build-fuzz/artifacts/<name>/...); reproduce
 // it with `build-fuzz/fuzz_<name> <file>`, fix, and add the input as a regression test.
 //   node scripts/tests/fuzz.js            run the suite alone
@@ -11,7 +11,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const FUZZERS = ['safetensors', 'csr', 'model_state'];
-const PARALLEL = 2;
+const PARALLEL = 3; // all at once: -max_total_time is wall time, so each still runs its full time
 
 function clang() {
   for (const c of ['clang++', 'clang++-14']) if (spawnSync('sh', ['-c', `command -v ${c}`], { stdio: 'ignore' }).status === 0) return c;

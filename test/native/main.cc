@@ -1,8 +1,12 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "nnslim/cpu.h"
 #include "testing.h"
@@ -66,14 +70,16 @@ void for_each_isa(const std::function<void(nnslim::Isa)>& fn) {
 
 // Arguments: substrings of test names. A test runs when it matches an argument without a
 // leading '-' (or there is none) and matches no argument with one ('-name' excludes).
-static bool selected(const char* name, int argc, char** argv) {
+// NNSLIM_TEST_FILTER adds more, comma-separated (e.g. per emulated CPU model from the runner).
+static bool selected(const char* name, const std::vector<std::string>& filters) {
   bool any_include = false, included = false;
-  for (int i = 1; i < argc; ++i) {
-    if (argv[i][0] == '-') {
-      if (std::strstr(name, argv[i] + 1) != nullptr) return false;
+  for (const std::string& f : filters) {
+    if (f.empty()) continue;
+    if (f[0] == '-') {
+      if (std::strstr(name, f.c_str() + 1) != nullptr) return false;
     } else {
       any_include = true;
-      included = included || std::strstr(name, argv[i]) != nullptr;
+      included = included || std::strstr(name, f.c_str()) != nullptr;
     }
   }
   return !any_include || included;
@@ -88,18 +94,41 @@ int main(int argc, char** argv) {
     const bool known = nnslim::parse_isa(std::getenv("NNSLIM_ISA"), &isa);
     return known ? 77 : 2;  // 77: ctest's skip code, for a level this host lacks
   }
+  // NNSLIM_TEST_SHARD=i/n runs every n-th selected test starting at the i-th (0-based): ctest
+  // runs the shards side by side (CMake option NNSLIM_TEST_SHARDS), which matters under qemu.
+  unsigned shard = 0, shards = 1;
+  if (const char* s = std::getenv("NNSLIM_TEST_SHARD"); s != nullptr && *s != '\0') {
+    if (std::sscanf(s, "%u/%u", &shard, &shards) != 2 || shards == 0 || shard >= shards) {
+      std::fprintf(stderr, "NNSLIM_TEST_SHARD=%s: expected i/n with 0 <= i < n\n", s);
+      return 2;
+    }
+    std::printf("shard %u of %u\n", shard, shards);
+  }
+  std::vector<std::string> filters(argv + 1, argv + argc);
+  if (const char* env = std::getenv("NNSLIM_TEST_FILTER"); env != nullptr) {
+    for (const char* p = env;; ++p) {
+      const char* end = std::strchr(p, ',');
+      filters.emplace_back(p, end ? static_cast<size_t>(end - p) : std::strlen(p));
+      if (!end) break;
+      p = end;
+    }
+  }
   int passed = 0, failed = 0;
+  unsigned index = 0;
   for (const auto& t : nnslim_test::registry()) {
-    if (!selected(t.name, argc, argv)) continue;
+    if (!selected(t.name, filters)) continue;
+    if (index++ % shards != shard) continue;
     const int before = nnslim_test::g_failures;
     nnslim_test::g_current = t.name;
+    const auto t0 = std::chrono::steady_clock::now();
     t.fn();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (nnslim_test::g_failures == before) {
       ++passed;
-      std::printf("ok   %s\n", t.name);
+      std::printf("ok   %s (%.2f s)\n", t.name, s);
     } else {
       ++failed;
-      std::printf("FAIL %s\n", t.name);
+      std::printf("FAIL %s (%.2f s)\n", t.name, s);
     }
   }
   std::printf("%d passed, %d failed\n", passed, failed);
