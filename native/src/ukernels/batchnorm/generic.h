@@ -32,12 +32,17 @@ struct Generic {
   static void apply_vec_t(size_t n, const float* x, const float* a, const float* b, float* y) {
     size_t i = 0;
     for (; i < n && !V::aligned(y + i); ++i) y[i] = relu1(x[i] * a[i] + b[i], Relu);
-    for (; i + 2 * W <= n; i += 2 * W) {
-      T v0 = V::fma(V::load(x + i), V::load(a + i), V::load(b + i));
-      T v1 = V::fma(V::load(x + i + W), V::load(a + i + W), V::load(b + i + W));
-      if (Relu) { v0 = V::relu(v0); v1 = V::relu(v1); }
-      if (Stream) { V::stream(y + i, v0); V::stream(y + i + W, v1); }
-      else { V::store(y + i, v0); V::store(y + i + W, v1); }
+    // Four vectors per step, their x loads first: memmove's loop shape (on Zen 4 a copy loop
+    // in this shape runs at memcpy speed, one with two vectors per step well below it).
+    for (; i + 4 * W <= n; i += 4 * W) {
+      T v0 = V::load(x + i), v1 = V::load(x + i + W), v2 = V::load(x + i + 2 * W), v3 = V::load(x + i + 3 * W);
+      v0 = V::fma(v0, V::load(a + i), V::load(b + i));
+      v1 = V::fma(v1, V::load(a + i + W), V::load(b + i + W));
+      v2 = V::fma(v2, V::load(a + i + 2 * W), V::load(b + i + 2 * W));
+      v3 = V::fma(v3, V::load(a + i + 3 * W), V::load(b + i + 3 * W));
+      if (Relu) { v0 = V::relu(v0); v1 = V::relu(v1); v2 = V::relu(v2); v3 = V::relu(v3); }
+      if (Stream) { V::stream(y + i, v0); V::stream(y + i + W, v1); V::stream(y + i + 2 * W, v2); V::stream(y + i + 3 * W, v3); }
+      else { V::store(y + i, v0); V::store(y + i + W, v1); V::store(y + i + 2 * W, v2); V::store(y + i + 3 * W, v3); }
     }
     for (; i + W <= n; i += W) {
       T v = V::fma(V::load(x + i), V::load(a + i), V::load(b + i));
