@@ -17,34 +17,34 @@ function checkGrad(layer: string, gradOut: unknown, shape: readonly number[] | n
 }
 
 /**
- * Rectified linear unit `max(0, x)`, element-wise on a tensor of any shape.
- *
- * ```ts
- * const y = new nn.ReLU().forward(x);
- * ```
+ * An element-wise activation: forward maps every element, training mode keeps the input for
+ * backward(). Subclasses supply the two loops.
  */
-export class ReLU implements Module {
+abstract class Elementwise implements Module {
   /** Training mode keeps the input for backward(). */
   training = true;
   private lastInput: Tensor | null = null;
 
-  /** max(0, x), a new tensor of the same shape. */
+  /** out[i] = f(x[i]). */
+  protected abstract map(x: Float32Array, out: Float32Array): void;
+  /** out[i] = g[i] * f'(x[i]). */
+  protected abstract derivative(x: Float32Array, g: Float32Array, out: Float32Array): void;
+
+  /** f(x), a new tensor of the same shape. */
   forward(x: Tensor): Tensor {
     const t = checkTensor('x', x);
-    const src = t.data;
-    const out = new Float32Array(src.length);
-    for (let i = 0; i < src.length; i++) out[i] = src[i] > 0 ? src[i] : 0;
+    const out = new Float32Array(t.data.length);
+    this.map(t.data, out);
     this.lastInput = this.training ? t : null;
     return new Tensor(out, t.shape);
   }
 
-  /** dL/dx = dL/dy where the last input was > 0, else 0. */
+  /** dL/dx = dL/dy * f'(x) for the last training-mode input. */
   backward(gradOut: Tensor): Tensor {
     const x = this.lastInput;
-    const g = checkGrad('ReLU', gradOut, x ? x.shape : null);
-    const xs = (x as Tensor).data;
-    const out = new Float32Array(xs.length);
-    for (let i = 0; i < xs.length; i++) out[i] = xs[i] > 0 ? g.data[i] : 0;
+    const g = checkGrad(this.constructor.name, gradOut, x ? x.shape : null);
+    const out = new Float32Array(g.data.length);
+    this.derivative((x as Tensor).data, g.data, out);
     return new Tensor(out, g.shape);
   }
 
@@ -58,6 +58,24 @@ export class ReLU implements Module {
   /** Sets evaluation mode. */
   eval(): this {
     return this.train(false);
+  }
+}
+
+/**
+ * Rectified linear unit `max(0, x)`, element-wise on a tensor of any shape; backward passes
+ * dL/dy where the input was > 0, else 0.
+ *
+ * ```ts
+ * const y = new nn.ReLU().forward(x);
+ * ```
+ */
+export class ReLU extends Elementwise {
+  protected map(x: Float32Array, out: Float32Array): void {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? x[i] : 0;
+  }
+
+  protected derivative(x: Float32Array, g: Float32Array, out: Float32Array): void {
+    for (let i = 0; i < x.length; i++) out[i] = x[i] > 0 ? g[i] : 0;
   }
 }
 
@@ -97,51 +115,24 @@ export function erf(x: number): number {
 
 /**
  * Gaussian error linear unit, exact form `x * Phi(x) = 0.5 x (1 + erf(x / sqrt 2))`
- * (PyTorch's default `approximate='none'`), element-wise on a tensor of any shape.
+ * (PyTorch's default `approximate='none'`), element-wise on a tensor of any shape; backward
+ * multiplies by `Phi(x) + x phi(x)`.
  */
-export class GELU implements Module {
-  /** Training mode keeps the input for backward(). */
-  training = true;
-  private lastInput: Tensor | null = null;
-
-  /** 0.5 x (1 + erf(x / sqrt 2)), a new tensor of the same shape. */
-  forward(x: Tensor): Tensor {
-    const t = checkTensor('x', x);
-    const src = t.data;
-    const out = new Float32Array(src.length);
-    for (let i = 0; i < src.length; i++) {
-      const v = src[i];
+export class GELU extends Elementwise {
+  protected map(x: Float32Array, out: Float32Array): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
       out[i] = 0.5 * v * (1 + erf(v * SQRT1_2));
     }
-    this.lastInput = this.training ? t : null;
-    return new Tensor(out, t.shape);
   }
 
-  /** dL/dx = dL/dy * (Phi(x) + x phi(x)). */
-  backward(gradOut: Tensor): Tensor {
-    const x = this.lastInput;
-    const g = checkGrad('GELU', gradOut, x ? x.shape : null);
-    const xs = (x as Tensor).data;
-    const out = new Float32Array(xs.length);
-    for (let i = 0; i < xs.length; i++) {
-      const v = xs[i];
+  protected derivative(x: Float32Array, g: Float32Array, out: Float32Array): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
       const cdf = 0.5 * (1 + erf(v * SQRT1_2));
       const pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
-      out[i] = g.data[i] * (cdf + v * pdf);
+      out[i] = g[i] * (cdf + v * pdf);
     }
-    return new Tensor(out, g.shape);
-  }
-
-  /** Sets training mode (default true). */
-  train(mode = true): this {
-    this.training = checkMode(mode);
-    if (!mode) this.lastInput = null;
-    return this;
-  }
-
-  /** Sets evaluation mode. */
-  eval(): this {
-    return this.train(false);
   }
 }
 

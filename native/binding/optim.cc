@@ -22,29 +22,40 @@ void check_disjoint(const View<T>& a, const View<U>& b, const char* what) {
 
 float f32(const Napi::Value& v, const char* name) { return static_cast<float>(number_arg(v, name)); }
 
+// info[0, 5): an update's Float32Array buffers, param first; those from `first_optional` on
+// may be null (nullptr here). Each has param's length and no two overlap.
+struct UpdateBuffers {
+  float* data[5];
+  size_t n;
+};
+UpdateBuffers update_buffers(const Napi::CallbackInfo& info, const char* const (&names)[5], int first_optional,
+                             const char* what) {
+  View<float> bufs[5];
+  for (int i = 0; i < 5; ++i) bufs[i] = typed_view<float>(info[i], names[i], /*allow_null=*/i >= first_optional);
+  UpdateBuffers out;
+  out.n = bufs[0].length;
+  for (int i = 1; i < 5; ++i)
+    if (bufs[i].value.IsTypedArray()) check_len(bufs[i], out.n, names[i]);
+  for (int i = 0; i < 5; ++i)
+    for (int j = i + 1; j < 5; ++j) check_disjoint(bufs[i], bufs[j], what);
+  for (int i = 0; i < 5; ++i) out.data[i] = bufs[i].value.IsTypedArray() ? bufs[i].data : nullptr;
+  return out;
+}
+
 // adamUpdate(param, grad, expAvg, expAvgSq, maxExpAvgSq|null, beta1, oneMinusBeta1, beta2, oneMinusBeta2,
 //            eps, negStepSize, invBc2Sqrt, weightDecay, decay, decoupled, maximize)
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     if (info.Length() != 16) throw_type("adamUpdate expects 16 arguments");
-    View<float> bufs[5] = {
-        typed_view<float>(info[0], "param"), typed_view<float>(info[1], "grad"), typed_view<float>(info[2], "expAvg"),
-        typed_view<float>(info[3], "expAvgSq"), typed_view<float>(info[4], "maxExpAvgSq", /*allow_null=*/true)};
-    const char* names[5] = {"param", "grad", "expAvg", "expAvgSq", "maxExpAvgSq"};
-    const size_t n = bufs[0].length;
-    for (int i = 1; i < 5; ++i) {
-      if (i == 4 && !bufs[4].value.IsTypedArray()) continue;
-      check_len(bufs[i], n, names[i]);
-    }
-    for (int i = 0; i < 5; ++i)
-      for (int j = i + 1; j < 5; ++j) check_disjoint(bufs[i], bufs[j], "adamUpdate buffers");
+    static const char* const names[5] = {"param", "grad", "expAvg", "expAvgSq", "maxExpAvgSq"};
+    const UpdateBuffers b = update_buffers(info, names, 4, "adamUpdate buffers");
     nnslim::AdamParams p;
-    p.param = bufs[0].data;
-    p.grad = bufs[1].data;
-    p.exp_avg = bufs[2].data;
-    p.exp_avg_sq = bufs[3].data;
-    p.max_exp_avg_sq = bufs[4].value.IsTypedArray() ? bufs[4].data : nullptr;
-    p.n = n;
+    p.param = b.data[0];
+    p.grad = b.data[1];
+    p.exp_avg = b.data[2];
+    p.exp_avg_sq = b.data[3];
+    p.max_exp_avg_sq = b.data[4];
+    p.n = b.n;
     p.beta1 = f32(info[5], "beta1");
     p.one_minus_beta1 = f32(info[6], "oneMinusBeta1");
     p.beta2 = f32(info[7], "beta2");
@@ -67,25 +78,15 @@ Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
 Napi::Value RmspropUpdate(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     if (info.Length() != 12) throw_type("rmspropUpdate expects 12 arguments");
-    View<float> bufs[5] = {
-        typed_view<float>(info[0], "param"), typed_view<float>(info[1], "grad"), typed_view<float>(info[2], "squareAvg"),
-        typed_view<float>(info[3], "gradAvg", /*allow_null=*/true),
-        typed_view<float>(info[4], "momentumBuffer", /*allow_null=*/true)};
-    const char* names[5] = {"param", "grad", "squareAvg", "gradAvg", "momentumBuffer"};
-    const size_t n = bufs[0].length;
-    for (int i = 1; i < 5; ++i) {
-      if (i >= 3 && !bufs[i].value.IsTypedArray()) continue;
-      check_len(bufs[i], n, names[i]);
-    }
-    for (int i = 0; i < 5; ++i)
-      for (int j = i + 1; j < 5; ++j) check_disjoint(bufs[i], bufs[j], "rmspropUpdate buffers");
+    static const char* const names[5] = {"param", "grad", "squareAvg", "gradAvg", "momentumBuffer"};
+    const UpdateBuffers b = update_buffers(info, names, 3, "rmspropUpdate buffers");
     nnslim::RmspropParams p;
-    p.param = bufs[0].data;
-    p.grad = bufs[1].data;
-    p.square_avg = bufs[2].data;
-    p.grad_avg = bufs[3].value.IsTypedArray() ? bufs[3].data : nullptr;
-    p.momentum_buffer = bufs[4].value.IsTypedArray() ? bufs[4].data : nullptr;
-    p.n = n;
+    p.param = b.data[0];
+    p.grad = b.data[1];
+    p.square_avg = b.data[2];
+    p.grad_avg = b.data[3];
+    p.momentum_buffer = b.data[4];
+    p.n = b.n;
     p.alpha = f32(info[5], "alpha");
     p.one_minus_alpha = f32(info[6], "oneMinusAlpha");
     p.eps = f32(info[7], "eps");

@@ -20,6 +20,7 @@
 #include "nnslim/qgemm.h"
 #include "nnslim/threadpool.h"
 #include "scratch.h"
+#include "shape.h"
 #include "../ukernels/qgemm/qgemm_ukernel.h"
 
 namespace nnslim {
@@ -35,8 +36,8 @@ constexpr size_t kL2Budget = 384 * 1024;   // packed weight bytes per column blo
 constexpr double kMinParallelMacs = 1 << 19;  // below: the calling thread only
 constexpr size_t kTailPad = 1024;             // zero bytes after the packed weights
 
-size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
-size_t div_up(size_t x, size_t m) { return (x + m - 1) / m; }
+using detail::div_up;
+using detail::round_up;
 
 const QgemmUkernel& select_ukernel() {
 #if defined(__x86_64__)
@@ -58,15 +59,7 @@ struct QgemmScratchTag {};
 
 bool finite_positive(float s) { return std::isfinite(s) && s > 0.0f; }
 
-bool matrix_ok(int64_t rows, int64_t cols, int64_t ld, const void* ptr, int64_t elem) {
-  if (ld < 1 || ld < cols) return false;
-  if (rows == 0 || cols == 0) return true;
-  if (ptr == nullptr) return false;
-  int64_t off = 0;
-  if (__builtin_mul_overflow(rows - 1, ld, &off)) return false;
-  if (__builtin_add_overflow(off, cols, &off)) return false;
-  return !__builtin_mul_overflow(off, elem, &off);
-}
+using detail::matrix_ok;
 
 int64_t out_elem_size(QgemmOutput t) {
   return t == QgemmOutput::kUint8 || t == QgemmOutput::kInt8 ? 1 : 4;

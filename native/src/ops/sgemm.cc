@@ -26,6 +26,7 @@
 #include "nnslim/kernels.h"
 #include "nnslim/threadpool.h"
 #include "scratch.h"
+#include "shape.h"
 #include "../ukernels/sgemm/sgemm_ukernel.h"
 
 namespace nnslim {
@@ -121,21 +122,9 @@ const SgemmUkernel& select_ukernel() {
   return sgemm_detail::kSgemmScalar;
 }
 
-// A stored rows x cols matrix with row stride ld: ld >= max(1, cols), pointer present when
-// the matrix is not empty, and the last element's offset (in bytes) fits int64.
-bool matrix_ok(int64_t rows, int64_t cols, int64_t ld, const void* ptr) {
-  if (ld < 1 || ld < cols) return false;
-  if (rows == 0 || cols == 0) return true;
-  if (ptr == nullptr) return false;
-  int64_t off = 0;
-  if (__builtin_mul_overflow(rows - 1, ld, &off)) return false;
-  if (__builtin_add_overflow(off, cols, &off)) return false;
-  int64_t bytes = 0;
-  return !__builtin_mul_overflow(off, static_cast<int64_t>(sizeof(float)), &bytes);
-}
-
-size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
-size_t div_up(size_t x, size_t m) { return (x + m - 1) / m; }
+using detail::div_up;
+using detail::matrix_ok;
+using detail::round_up;
 
 struct SgemmScratchTag {};
 float* caller_scratch(size_t floats) {

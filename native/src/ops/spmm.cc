@@ -16,6 +16,7 @@
 #include "nnslim/sparse.h"
 #include "nnslim/threadpool.h"
 #include "scratch.h"
+#include "shape.h"
 #include "../ukernels/spmm/spmm_ukernel.h"
 
 namespace nnslim {
@@ -39,18 +40,8 @@ const SpmmUkernel& select_ukernel() {
   return spmm_detail::kSpmmScalar;
 }
 
-bool matrix_ok(int64_t rows, int64_t cols, int64_t ld, const void* ptr) {
-  if (ld < 1 || ld < cols) return false;
-  if (rows == 0 || cols == 0) return true;
-  if (ptr == nullptr) return false;
-  int64_t off = 0;
-  if (__builtin_mul_overflow(rows - 1, ld, &off)) return false;
-  if (__builtin_add_overflow(off, cols, &off)) return false;
-  int64_t bytes = 0;
-  return !__builtin_mul_overflow(off, static_cast<int64_t>(sizeof(float)), &bytes);
-}
-
-size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+using detail::matrix_ok;
+using detail::round_up;
 
 struct SpmmScratchTag {};
 

@@ -1,63 +1,23 @@
 // NEON dotprod (Armv8.2 sdot) int8 GEMM: signed x signed, so uint8 activations arrive with
-// their top bit flipped (x - 128) and the driver adds 128 * colsum back.
-// A 4x16 tile: one 16-byte load holds the k quad of all 4 rows (lane i = row i), four loads
-// hold the quad of 16 columns, 16 indexed dot products per quad.
-#include <arm_neon.h>
-
-#include <cstddef>
-#include <cstdint>
-
-#include "epilogue_neon.h"
-#include "qgemm_ukernel.h"
+// their top bit flipped (x - 128) and the driver adds 128 * colsum back. The 4x16 tile is
+// quad_tile_neon.h's.
+#include "quad_tile_neon.h"
 
 namespace nnslim {
 namespace qgemm_detail {
 namespace {
 
-constexpr size_t kMr = 4;
-constexpr size_t kNr = 16;
-
-template <int L>
-inline void row(int32x4_t (&acc)[4][4], const int8x16_t (&b)[4], int8x16_t av) {
-  constexpr int i = L;
-  for (int v = 0; v < 4; ++v) acc[i][v] = vdotq_laneq_s32(acc[i][v], b[v], av, L);
-}
-
-template <int R>
-void tile(size_t kq, const uint8_t* a, const int8_t* w, int32_t* out) {
-  int32x4_t acc[4][4];
-  for (int i = 0; i < 4; ++i)
-    for (int v = 0; v < 4; ++v) acc[i][v] = vdupq_n_s32(0);
-  for (size_t q = 0; q < kq; ++q) {
-    const int8x16_t av = vld1q_s8(reinterpret_cast<const int8_t*>(a) + q * 16);
-    const int8x16_t b[4] = {vld1q_s8(w + q * 64), vld1q_s8(w + q * 64 + 16), vld1q_s8(w + q * 64 + 32),
-                            vld1q_s8(w + q * 64 + 48)};
-    row<0>(acc, b, av);
-    if (R > 1) row<1>(acc, b, av);
-    if (R > 2) row<2>(acc, b, av);
-    if (R > 3) row<3>(acc, b, av);
-  }
-  for (int i = 0; i < R; ++i)
-    for (int v = 0; v < 4; ++v) vst1q_s32(out + i * kNr + v * 4, acc[i][v]);
-}
-
-void gemm_4x16(size_t mr, size_t nr, size_t kq, const void* a_packed, const int8_t* w,
-               size_t /*ws*/, const Epilogue& ep) {
-  alignas(16) int32_t acc[kMr * kNr];
-  const uint8_t* a = static_cast<const uint8_t*>(a_packed);
-  switch (mr) {
-    case 1: tile<1>(kq, a, w, acc); break;
-    case 2: tile<2>(kq, a, w, acc); break;
-    case 3: tile<3>(kq, a, w, acc); break;
-    default: tile<4>(kq, a, w, acc); break;
-  }
-  epilogue_tile_neon(acc, kNr, mr, nr, ep);
-}
+struct Sdot {
+  using AVec = int8x16_t;
+  static AVec load(const uint8_t* p) { return vld1q_s8(reinterpret_cast<const int8_t*>(p)); }
+  template <int L>
+  static int32x4_t step(int32x4_t acc, int8x16_t b, AVec a) { return vdotq_laneq_s32(acc, b, a, L); }
+};
 
 }  // namespace
 
 const QgemmUkernel kQgemmNeonDot = {"qs8s8_gemm_ukernel_4x16__neondot", Isa::kNeonDot, 4, 16,
-                                    APack::kQuads8, Domain::kS8, gemm_4x16};
+                                    APack::kQuads8, Domain::kS8, QuadTile<Sdot>::gemm};
 
 }  // namespace qgemm_detail
 }  // namespace nnslim
