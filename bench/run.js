@@ -37,7 +37,7 @@ function reproduce() {
     '```sh',
     'npm install                      # builds the addon (node-gyp) and dist/',
     'apt-get install libopenblas-dev  # optional: the OpenBLAS peer (skipped with a note when missing)',
-    'npm run bench                    # all suites -> BENCHMARKS.md (about 5-10 minutes)',
+    'npm run bench                    # all suites -> BENCHMARKS.md (about 15 minutes)',
     'npm run bench -- --quick         # smoke run: fewer shapes, short timings, prints markdown, leaves BENCHMARKS.md alone',
     'npm run bench -- --suite=gemm    # one suite; the other sections are kept',
     '```',
