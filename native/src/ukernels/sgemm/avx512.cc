@@ -425,12 +425,10 @@ void pack_a_14(size_t mr, size_t kc, const float* a, size_t lda, bool trans_a, f
 
 // ---- small m, B = n x k (trans_b): dot products of A rows with B rows ----
 
-// For long k the A rows are first interleaved in 16-float steps, ap[(s * M + i) * 16 + lane]
-// = A[i][16 s + lane] (zero past k): one stream with constant offsets instead of M rows of
-// 4+ KiB each (measured at k = 3072: 40-60 -> 77-94 GFLOP/s for m = 3..8; at k <= 768 the
-// plain rows were as fast or faster).
-constexpr size_t kPackAMinK = 1024;
-
+// With two or more rows, A is first interleaved in 16-float steps, ap[(s * M + i) * 16 + lane]
+// = A[i][16 s + lane] (zero past k): one stream with constant offsets instead of M row
+// pointers (the 8-row block spilled them). Measured from JS, random data, 1 thread: n = k = 768,
+// m = 8 55-63 -> 71-74 GFLOP/s, m = 7 50-70 -> 71-73; k = 3072, m = 8 47 -> 82; k = 256 even.
 template <int M>
 void pack_a_steps(size_t k, const float* a, size_t lda, float* ap) {
   for (size_t l = 0; l < k; l += 16, ap += M * 16) {
@@ -523,7 +521,7 @@ void gemv_bt_block_rows(size_t n, size_t k, const float* a, size_t lda, const fl
 template <int M, int W>
 void gemv_bt_rows(size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
                   float* c, size_t ldc, const Epilogue& ep) {
-  float* ap = M > 1 && k >= kPackAMinK ? packed_a_buffer((k + 15) / 16 * 16 * M) : nullptr;
+  float* ap = M > 1 ? packed_a_buffer((k + 15) / 16 * 16 * M) : nullptr;
   if (ap == nullptr) return gemv_bt_block_rows<M, W, false>(n, k, a, lda, b, ldb, c, ldc, ep);
   pack_a_steps<M>(k, a, lda, ap);
   gemv_bt_block_rows<M, W, true>(n, k, ap, 0, b, ldb, c, ldc, ep);
