@@ -6,9 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 
 #include "sgemm_ukernel.h"
+#include "../../ops/scratch.h"
 
 // GCC 12's AVX-512 headers trip -Wuninitialized through _mm512_undefined_ps().
 #pragma GCC diagnostic ignored "-Wuninitialized"
@@ -437,23 +437,9 @@ void pack_a_steps(size_t k, const float* a, size_t lda, float* ap) {
   }
 }
 
-// The calling thread's buffer for pack_a_steps, 64-byte aligned and reused; null when the
-// allocation fails (the caller then reads A unpacked).
-float* packed_a_buffer(size_t floats) {
-  struct Buffer {
-    float* p = nullptr;
-    size_t cap = 0;
-    ~Buffer() { std::free(p); }
-  };
-  thread_local Buffer buf;
-  if (floats > buf.cap) {
-    std::free(buf.p);
-    buf.cap = 0;
-    buf.p = static_cast<float*>(std::aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64));
-    if (buf.p != nullptr) buf.cap = floats;
-  }
-  return buf.p;
-}
+// pack_a_steps' buffer: the calling thread's scratch arena (ops/scratch.h), its own tag so it
+// never moves the driver's arena that may hold A itself.
+struct PackedATag {};
 
 // out[i * 8 + w] = dot(A row i, B row w) over k; A as rows (a, lda), or with Packed as
 // pack_a_steps left it (a = ap). `next` is the first of the W rows the caller processes next
@@ -521,7 +507,9 @@ void gemv_bt_block_rows(size_t n, size_t k, const float* a, size_t lda, const fl
 template <int M, int W>
 void gemv_bt_rows(size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
                   float* c, size_t ldc, const Epilogue& ep) {
-  float* ap = M > 1 ? packed_a_buffer((k + 15) / 16 * 16 * M) : nullptr;
+  // Null when the arena cannot grow: A is then read as rows.
+  float* ap = M > 1 ? static_cast<float*>(detail::thread_scratch<PackedATag>().get((k + 15) / 16 * 16 * M * sizeof(float)))
+                    : nullptr;
   if (ap == nullptr) return gemv_bt_block_rows<M, W, false>(n, k, a, lda, b, ldb, c, ldc, ep);
   pack_a_steps<M>(k, a, lda, ap);
   gemv_bt_block_rows<M, W, true>(n, k, ap, 0, b, ldb, c, ldc, ep);
