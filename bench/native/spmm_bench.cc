@@ -1,5 +1,6 @@
 // Standalone SpMM benchmark (no Node): median time of nnslim::spmm, Y = X · Wᵀ with W sparse
-// (random unstructured sparsity), 1 thread, in GFLOP/s counted as 2 · nnz · M. For quick
+// (random unstructured sparsity), 1 thread, in GFLOP/s counted as 2 · nnz · M, through the
+// raw-CSR entry point and through packed weights (csr_pack, what nn.SparseLinear uses). For quick
 // kernel work; `npm run bench` (bench/sparse.js) is the benchmark of record.
 //
 //   g++ -O2 -std=c++17 -Inative/include bench/native/spmm_bench.cc
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <vector>
 
 #include "nnslim/cpu.h"
@@ -58,32 +60,57 @@ int main(int argc, char** argv) {
   p.ldx = k;
   p.y = y.data();
   p.ldy = n;
-  if (nnslim::spmm(p) != nnslim::Status::kOk) {
-    std::fprintf(stderr, "spmm failed\n");
+  nnslim::CsrInput in;
+  in.rows = n;
+  in.cols = k;
+  in.row_ptr = row_ptr.data();
+  in.col_idx = col_idx.data();
+  in.values = values.data();
+  nnslim::PackedCsr* packed = nullptr;
+  if (nnslim::csr_pack(in, &packed) != nnslim::Status::kOk) {
+    std::fprintf(stderr, "csr_pack failed\n");
     return 1;
   }
-  // Spot check against a double-precision dot product.
-  double worst = 0;
-  for (int64_t i = 0; i < m; i += 7)
-    for (int64_t r = 0; r < n; r += 13) {
-      double ref = 0, mag = 0;
-      for (int32_t j = row_ptr[r]; j < row_ptr[r + 1]; ++j) {
-        ref += static_cast<double>(values[j]) * x[i * k + col_idx[j]];
-        mag += std::abs(static_cast<double>(values[j]) * x[i * k + col_idx[j]]);
-      }
-      worst = std::max(worst, std::abs(ref - y[i * n + r]) / (mag + 1e-30));
-    }
-  std::vector<double> ms;
-  for (int it = 0; it < iters; ++it) {
-    const auto t0 = std::chrono::steady_clock::now();
-    nnslim::spmm(p);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  const double med = ms[ms.size() / 2];
+  // The raw-CSR call and the packed one (what nn.SparseLinear and `npm run bench` use).
+  struct Way {
+    const char* name;
+    std::function<nnslim::Status()> run;
+  };
+  const Way ways[] = {
+      {"spmm (raw CSR)", [&] { return nnslim::spmm(p); }},
+      {"spmm_packed", [&] { return nnslim::spmm_packed(packed, m, x.data(), k, y.data(), n, nullptr, false); }},
+  };
   const double nnz = static_cast<double>(col_idx.size());
-  std::printf("W %lldx%lld sparsity %.2f (nnz %.0f), M %lld, kernel %s: %.1f us, %.1f GFLOP/s (max rel err %.1e)\n",
-              static_cast<long long>(n), static_cast<long long>(k), sparsity, nnz, static_cast<long long>(m),
-              nnslim::spmm_kernel_name(), med * 1e3, 2 * nnz * static_cast<double>(m) / (med * 1e6), worst);
+  std::printf("W %lldx%lld sparsity %.2f (nnz %.0f), M %lld, kernel %s, 1 thread\n", static_cast<long long>(n),
+              static_cast<long long>(k), sparsity, nnz, static_cast<long long>(m), nnslim::spmm_kernel_name());
+  double worst = 0;
+  for (const Way& way : ways) {
+    std::fill(y.begin(), y.end(), 0.0f);
+    if (way.run() != nnslim::Status::kOk) {
+      std::fprintf(stderr, "%s failed\n", way.name);
+      return 1;
+    }
+    // Spot check against a double-precision dot product.
+    for (int64_t i = 0; i < m; i += 7)
+      for (int64_t r = 0; r < n; r += 13) {
+        double ref = 0, mag = 0;
+        for (int32_t j = row_ptr[r]; j < row_ptr[r + 1]; ++j) {
+          ref += static_cast<double>(values[j]) * x[i * k + col_idx[j]];
+          mag += std::abs(static_cast<double>(values[j]) * x[i * k + col_idx[j]]);
+        }
+        worst = std::max(worst, std::abs(ref - y[i * n + r]) / (mag + 1e-30));
+      }
+    std::vector<double> ms;
+    for (int it = 0; it < iters; ++it) {
+      const auto t0 = std::chrono::steady_clock::now();
+      way.run();
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    const double med = ms[ms.size() / 2];
+    std::printf("  %-16s %9.1f us %7.1f GFLOP/s\n", way.name, med * 1e3, 2 * nnz * static_cast<double>(m) / (med * 1e6));
+  }
+  std::printf("  max rel err %.1e\n", worst);
+  nnslim::csr_packed_free(packed);
   return worst < 1e-4 ? 0 : 1;
 }

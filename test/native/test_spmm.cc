@@ -317,6 +317,29 @@ TEST(spmm_packed_matches_reference) {
   nnslim::set_num_threads(saved);
 }
 
+// Shapes where the packed weights carry column-block bounds (k > 256, density <= 1/3) and X^T
+// is large enough for the blocked kernel (k * mp * 4 >= 128 KiB, mp % 16 == 0), next to ones
+// just outside those conditions that take the plain rows kernel from the same packing.
+TEST(spmm_packed_column_blocks_match_reference) {
+  check_packed(64, 200, 600, 0.1, false, true);    // 3 blocks, the last 88 columns wide
+  check_packed(57, 130, 700, 0.3, true, false);    // int8, 2 tiles of 64 rows + 2
+  check_packed(48, 70, 800, 0.05, false, false);   // mp = 48
+  check_packed(128, 65, 520, 0.2, false, true);    // two X blocks of 64 rows
+  check_packed(64, 40, 1030, 0.0, false, true);    // no non-zeros: y = relu(bias)
+  check_packed(64, 3, 2100, 0.02, true, true);     // many blocks, rows with empty segments
+  check_packed(64, 50, 600, 0.5, false, false);    // too dense for bounds: rows kernel
+  check_packed(32, 50, 600, 0.1, false, false);    // X^T 75 KiB: rows kernel
+  check_packed(40, 50, 900, 0.1, true, false);     // mp = 40: rows kernel
+  // Y rows 4 KiB apart: the AVX epilogue stages its transposed rows (16- and 64-row tiles).
+  check_packed(64, 1024, 300, 0.1, false, true);
+  check_packed(57, 1024, 600, 0.05, true, true);
+  const int saved = nnslim::get_num_threads();
+  nnslim::set_num_threads(3);
+  check_packed(64, 300, 600, 0.1, false, false);
+  check_packed(100, 301, 777, 0.15, true, true);
+  nnslim::set_num_threads(saved);
+}
+
 TEST(csr_pack_rejects_bad_structure) {
   int32_t rp[3] = {0, 2, 3}, ci[3] = {0, 2, 1}, bad_ci[3] = {2, 0, 1};
   float v[3] = {1, 2, 3};
