@@ -188,8 +188,10 @@ TEST(batchnorm_multithreaded_and_streaming) {
   check_bn(257, 131, 1, 0.5f, true, true);
   check_bn(7, 13, 999, 0.5f, true, false);
   nnslim::set_num_threads(saved);
-  // > 16 MiB output: the non-temporal store path with rows not 64-byte aligned.
+  // > 16 MiB output: the non-temporal store path with rows not 64-byte aligned (one row at a
+  // time), then with whole-line rows (four rows per parameter load, 2 rows left over).
   check_bn(1030, 4099, 1, 0.0f, true, true);
+  check_bn(1026, 4112, 1, 0.5f, false, false);
 }
 
 TEST(batchnorm_rejects_bad_arguments) {

@@ -92,7 +92,7 @@ void apply(const BatchnormUkernel& uk, size_t n, size_t c, size_t l, const float
       size_t i0, i1;
       split(n, tasks, static_cast<size_t>(t), 1, &i0, &i1);
       if (stream) {
-        for (size_t i = i0; i < i1; ++i) uk.apply_vec(c, 1, c, x + i * c, a, b, y + i * c, relu, true);
+        uk.apply_vec(c, i1 - i0, c, x + i0 * c, a, b, y + i0 * c, relu, true);
         return;
       }
       // Channel chunks small enough for the parameter vectors to stay in L1 (every element is
@@ -171,9 +171,10 @@ Status batchnorm_train_forward(const BatchnormTrainParams& p) {
   for (size_t j = 0; j < pivots.size(); ++j) pivots[j] = p.x[j * l];
   const float* pivot = l == 1 ? p.x : pivots.data();
   std::vector<double> s1(c, 0.0), s2(c, 0.0);
+  const bool beyond_cache = total * sizeof(float) >= kStreamBytes;
   if (l == 1) {
     reduce_rows(n, c, total, s1.data(), s2.data(), [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2, double* a1, double* a2) {
-      uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot + c0, f1, f2, a1, a2);
+      uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot + c0, f1, f2, a1, a2, beyond_cache);
     });
   } else {
     const size_t tasks = task_count(total, c);
@@ -223,11 +224,12 @@ Status batchnorm_backward(const BatchnormBackwardParams& p) {
   const size_t n = static_cast<size_t>(p.n), c = static_cast<size_t>(p.c),
                l = static_cast<size_t>(p.l);
   std::vector<double> sg(c, 0.0), sgx(c, 0.0);
+  const bool beyond_cache = total * sizeof(float) >= kStreamBytes;
   const bool need_sums = p.training || p.dgamma || p.dbeta;
   if (need_sums && total > 0) {
     if (l == 1) {
       reduce_rows(n, c, total, sg.data(), sgx.data(), [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2, double* a1, double* a2) {
-        uk.bwd_reduce_vec(cn, rows, c, p.dy + i * c + c0, p.x + i * c + c0, p.mean + c0, f1, f2, a1, a2);
+        uk.bwd_reduce_vec(cn, rows, c, p.dy + i * c + c0, p.x + i * c + c0, p.mean + c0, f1, f2, a1, a2, beyond_cache);
       });
     } else {
       const size_t tasks = task_count(total, c);

@@ -27,14 +27,15 @@ struct BatchnormUkernel {
   // For rows r < nrows <= kBlockRows (row stride ld): d = x[r*ld + i] - p[i]; s1[i] += d;
   // s2[i] += d*d, summed in float over the block (f1, f2: n floats of scratch), then added to
   // the double totals.
+  // stream: the tensor is larger than the cache (the loop shape for DRAM).
   void (*stats_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* p, float* f1,
-                    float* f2, double* s1, double* s2);
+                    float* f2, double* s1, double* s2, bool stream);
   // s1 += sum(x - p), s2 += sum((x - p)^2) over a contiguous run (double totals).
   void (*stats_bc)(size_t n, const float* x, float p, double* s1, double* s2);
   // For rows r < nrows <= kBlockRows: g = dy[r*ld + i]; sg[i] += g;
   // sgx[i] += g * (x[r*ld + i] - mean[i]), in float over the block, then added in double.
   void (*bwd_reduce_vec)(size_t n, size_t nrows, size_t ld, const float* dy, const float* x,
-                         const float* mean, float* f1, float* f2, double* sg, double* sgx);
+                         const float* mean, float* f1, float* f2, double* sg, double* sgx, bool stream);
   void (*bwd_reduce_bc)(size_t n, const float* dy, const float* x, float mean, double* sg,
                         double* sgx);
   // dx[i] = (dy[i] - ((x[i] - m[i]) * q[i] + d[i])) * k[i]   (bc: scalar m, q, d, k)
