@@ -220,6 +220,15 @@ using spmm_detail::kPanelCols;
 using spmm_detail::kPanelPad;
 using spmm_detail::kSliceRows;
 
+// Whether this CPU runs a kernel with rows_blocked (AVX2 or AVX-512).
+bool blocks_useful() {
+#if defined(__x86_64__)
+  return isa_supported(Isa::kAvx2);
+#else
+  return false;
+#endif
+}
+
 bool panels_useful() {
 #if defined(__x86_64__)
   return isa_supported(Isa::kAvx512);
@@ -346,7 +355,7 @@ Status csr_pack(const CsrInput& in, PackedCsr** out) {
     // Column blocks only for density <= 1/3: denser rows walk X^T almost in order, which the
     // hardware prefetchers already serve, and the blocked walk measured slower there
     // (3072 x 768, m = 64, 50-60% sparse: 41-46 -> 33-37 GFLOP/s; 65-90%: 44-50 -> 54-60).
-    if (panels_useful() && static_cast<size_t>(w->cols) > spmm_detail::kColBlock &&
+    if (blocks_useful() && static_cast<size_t>(w->cols) > spmm_detail::kColBlock &&
         nnz * 3 <= w->rows * w->cols)
       build_col_bounds(w);
   } catch (...) {
