@@ -166,25 +166,22 @@ int main(int argc, char** argv) {
   }
 #endif
   std::vector<std::vector<double>> ms(tasks.size());
+  auto time_once = [&](size_t k) {
+    const double t0 = now_ms();
+    tasks[k].run();
+    return now_ms() - t0;
+  };
   if (repeat) {
     for (int round = 0; round < 5; ++round)
       for (size_t k = 0; k < tasks.size(); ++k) {
         std::vector<double> one;
-        for (int it = 0; it < iters; ++it) {
-          const double t0 = now_ms();
-          tasks[k].run();
-          one.push_back(now_ms() - t0);
-        }
+        for (int it = 0; it < iters; ++it) one.push_back(time_once(k));
         std::sort(one.begin(), one.end());
         ms[k].push_back(one[one.size() / 2]);
       }
   } else {
     for (int it = 0; it < iters; ++it)
-      for (size_t k = 0; k < tasks.size(); ++k) {
-        const double t0 = now_ms();
-        tasks[k].run();
-        ms[k].push_back(now_ms() - t0);
-      }
+      for (size_t k = 0; k < tasks.size(); ++k) ms[k].push_back(time_once(k));
   }
   std::printf("[%zu, %zu] float32, 1 thread, kernel %s, %d %s iterations (median)\n", n, c,
               nnslim::batchnorm_kernel_name(), iters, repeat ? "back-to-back (5 rounds)" : "interleaved");

@@ -75,47 +75,33 @@ void rows(const CsrRows& w, size_t nr, const float* xt, size_t mp, float* acc) {
 
 // rows_blocked (spmm_ukernel.h): V ymm per X^T row (mp = 8 * V), U accumulator sets per
 // segment (two while 2 * V registers fit beside the broadcasts), the first starting from the
-// partial sums in acc.
+// partial sums.
 template <int V, int U, bool Q>
 void rows_blocked_tile(const CsrRows& w, const int32_t* bounds, size_t nb, size_t nr, const float* xt, size_t mp,
                        float* acc) {
-  for (size_t r = 0; r < nr; ++r)
-    for (int v = 0; v < V; ++v) _mm256_storeu_ps(acc + r * mp + 8 * v, _mm256_setzero_ps());
-  for (size_t b = 0; b < nb; ++b) {
-    for (size_t r = 0; r < nr; ++r) {
-      const int32_t* rb = bounds + r * (nb + 1) + b;
-      size_t j = static_cast<size_t>(rb[0]);
-      const size_t end = static_cast<size_t>(rb[1]);
-      if (j == end) continue;
-      float* out = acc + r * mp;
-      __m256 a[U][V];
-      for (int v = 0; v < V; ++v) a[0][v] = _mm256_loadu_ps(out + 8 * v);
-      for (int u = 1; u < U; ++u)
-        for (int v = 0; v < V; ++v) a[u][v] = _mm256_setzero_ps();
-      for (; j + U <= end; j += U) {
+  blocked_walk(w, bounds, nb, nr, mp, acc, [&](size_t j, size_t end, float* out) {
+    __m256 a[U][V];
+    for (int v = 0; v < V; ++v) a[0][v] = _mm256_loadu_ps(out + 8 * v);
+    for (int u = 1; u < U; ++u)
+      for (int v = 0; v < V; ++v) a[u][v] = _mm256_setzero_ps();
+    for (; j + U <= end; j += U) {
 #pragma GCC unroll 2
-        for (int u = 0; u < U; ++u) {
-          const float* xr = xt + static_cast<size_t>(w.col_idx[j + u]) * mp;
-          const __m256 s = _mm256_set1_ps(weight<Q>(w, j + u));
+      for (int u = 0; u < U; ++u) {
+        const float* xr = xt + static_cast<size_t>(w.col_idx[j + u]) * mp;
+        const __m256 s = _mm256_set1_ps(weight<Q>(w, j + u));
 #pragma GCC unroll 8
-          for (int v = 0; v < V; ++v) a[u][v] = _mm256_fmadd_ps(s, _mm256_loadu_ps(xr + 8 * v), a[u][v]);
-        }
+        for (int v = 0; v < V; ++v) a[u][v] = _mm256_fmadd_ps(s, _mm256_loadu_ps(xr + 8 * v), a[u][v]);
       }
-      for (; j < end; ++j) {
-        const float* xr = xt + static_cast<size_t>(w.col_idx[j]) * mp;
-        const __m256 s = _mm256_set1_ps(weight<Q>(w, j));
-        for (int v = 0; v < V; ++v) a[0][v] = _mm256_fmadd_ps(s, _mm256_loadu_ps(xr + 8 * v), a[0][v]);
-      }
-      for (int u = 1; u < U; ++u)
-        for (int v = 0; v < V; ++v) a[0][v] = _mm256_add_ps(a[0][v], a[u][v]);
-      for (int v = 0; v < V; ++v) _mm256_storeu_ps(out + 8 * v, a[0][v]);
     }
-  }
-  if (Q)
-    for (size_t r = 0; r < nr; ++r) {
-      const __m256 sc = _mm256_set1_ps(w.scales[r]);
-      for (int v = 0; v < V; ++v) _mm256_storeu_ps(acc + r * mp + 8 * v, _mm256_mul_ps(_mm256_loadu_ps(acc + r * mp + 8 * v), sc));
+    for (; j < end; ++j) {
+      const float* xr = xt + static_cast<size_t>(w.col_idx[j]) * mp;
+      const __m256 s = _mm256_set1_ps(weight<Q>(w, j));
+      for (int v = 0; v < V; ++v) a[0][v] = _mm256_fmadd_ps(s, _mm256_loadu_ps(xr + 8 * v), a[0][v]);
     }
+    for (int u = 1; u < U; ++u)
+      for (int v = 0; v < V; ++v) a[0][v] = _mm256_add_ps(a[0][v], a[u][v]);
+    for (int v = 0; v < V; ++v) _mm256_storeu_ps(out + 8 * v, a[0][v]);
+  });
 }
 
 template <bool Q>

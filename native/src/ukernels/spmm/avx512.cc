@@ -90,46 +90,32 @@ void rows(const CsrRows& w, size_t nr, const float* xt, size_t mp, float* acc) {
 }
 
 // V zmm per X^T row (mp = 16 * V); two accumulator sets per segment, the first starting from
-// the partial sums in acc.
+// the partial sums.
 template <int V, bool Q>
 void rows_blocked_tile(const CsrRows& w, const int32_t* bounds, size_t nb, size_t nr, const float* xt, size_t mp,
                        float* acc) {
-  for (size_t r = 0; r < nr; ++r)
-    for (int v = 0; v < V; ++v) _mm512_storeu_ps(acc + r * mp + 16 * v, _mm512_setzero_ps());
-  for (size_t b = 0; b < nb; ++b) {
-    for (size_t r = 0; r < nr; ++r) {
-      const int32_t* rb = bounds + r * (nb + 1) + b;
-      size_t j = static_cast<size_t>(rb[0]);
-      const size_t end = static_cast<size_t>(rb[1]);
-      if (j == end) continue;
-      float* out = acc + r * mp;
-      __m512 a[V], c[V];
-      for (int v = 0; v < V; ++v) {
-        a[v] = _mm512_loadu_ps(out + 16 * v);
-        c[v] = _mm512_setzero_ps();
-      }
-      for (; j + 2 <= end; j += 2) {
-        const float* x0 = xt + static_cast<size_t>(w.col_idx[j]) * mp;
-        const float* x1 = xt + static_cast<size_t>(w.col_idx[j + 1]) * mp;
-        const __m512 s0 = _mm512_set1_ps(weight<Q>(w, j)), s1 = _mm512_set1_ps(weight<Q>(w, j + 1));
-#pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) a[v] = _mm512_fmadd_ps(s0, _mm512_loadu_ps(x0 + 16 * v), a[v]);
-#pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) c[v] = _mm512_fmadd_ps(s1, _mm512_loadu_ps(x1 + 16 * v), c[v]);
-      }
-      if (j < end) {
-        const float* x0 = xt + static_cast<size_t>(w.col_idx[j]) * mp;
-        const __m512 s0 = _mm512_set1_ps(weight<Q>(w, j));
-        for (int v = 0; v < V; ++v) a[v] = _mm512_fmadd_ps(s0, _mm512_loadu_ps(x0 + 16 * v), a[v]);
-      }
-      for (int v = 0; v < V; ++v) _mm512_storeu_ps(out + 16 * v, _mm512_add_ps(a[v], c[v]));
+  blocked_walk(w, bounds, nb, nr, mp, acc, [&](size_t j, size_t end, float* out) {
+    __m512 a[V], c[V];
+    for (int v = 0; v < V; ++v) {
+      a[v] = _mm512_loadu_ps(out + 16 * v);
+      c[v] = _mm512_setzero_ps();
     }
-  }
-  if (Q)
-    for (size_t r = 0; r < nr; ++r) {
-      const __m512 sc = _mm512_set1_ps(w.scales[r]);
-      for (int v = 0; v < V; ++v) _mm512_storeu_ps(acc + r * mp + 16 * v, _mm512_mul_ps(_mm512_loadu_ps(acc + r * mp + 16 * v), sc));
+    for (; j + 2 <= end; j += 2) {
+      const float* x0 = xt + static_cast<size_t>(w.col_idx[j]) * mp;
+      const float* x1 = xt + static_cast<size_t>(w.col_idx[j + 1]) * mp;
+      const __m512 s0 = _mm512_set1_ps(weight<Q>(w, j)), s1 = _mm512_set1_ps(weight<Q>(w, j + 1));
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) a[v] = _mm512_fmadd_ps(s0, _mm512_loadu_ps(x0 + 16 * v), a[v]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) c[v] = _mm512_fmadd_ps(s1, _mm512_loadu_ps(x1 + 16 * v), c[v]);
     }
+    if (j < end) {
+      const float* x0 = xt + static_cast<size_t>(w.col_idx[j]) * mp;
+      const __m512 s0 = _mm512_set1_ps(weight<Q>(w, j));
+      for (int v = 0; v < V; ++v) a[v] = _mm512_fmadd_ps(s0, _mm512_loadu_ps(x0 + 16 * v), a[v]);
+    }
+    for (int v = 0; v < V; ++v) _mm512_storeu_ps(out + 16 * v, _mm512_add_ps(a[v], c[v]));
+  });
 }
 
 template <bool Q>

@@ -12,6 +12,7 @@
 // scales[r]. No bias/relu here: the driver applies them.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -73,6 +74,23 @@ constexpr size_t kColBlock = 256;
 // (absolute offsets, bounds[r * (nb + 1) + nb] its end). Requires mp % 16 == 0.
 using RowsBlockedFn = void (*)(const CsrRows& w, const int32_t* bounds, size_t nb, size_t nr,
                                const float* xt, size_t mp, float* acc);
+
+// The rows_blocked walk the per-ISA kernels share: acc zeroed; for each column block b, and
+// each row r < nr with non-zeros in it, segment(j, end, acc + r * mp) adds non-zeros
+// [j, end) into that row's partial sums; int8 rows are scaled at the end.
+template <class Segment>
+inline void blocked_walk(const CsrRows& w, const int32_t* bounds, size_t nb, size_t nr, size_t mp, float* acc,
+                         Segment&& segment) {
+  std::fill(acc, acc + nr * mp, 0.0f);
+  for (size_t b = 0; b < nb; ++b)
+    for (size_t r = 0; r < nr; ++r) {
+      const int32_t* rb = bounds + r * (nb + 1) + b;
+      if (rb[0] != rb[1]) segment(static_cast<size_t>(rb[0]), static_cast<size_t>(rb[1]), acc + r * mp);
+    }
+  if (w.q != nullptr)
+    for (size_t r = 0; r < nr; ++r)
+      for (size_t i = 0; i < mp; ++i) acc[r * mp + i] *= w.scales[r];
+}
 
 struct SpmmUkernel {
   const char* name;  // f32_spmm_ukernel_<MB>__<isa>
