@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "sgemm_ukernel.h"
+#include "../../ops/scratch.h"
 
 namespace nnslim {
 namespace sgemm_detail {
@@ -216,9 +217,23 @@ inline float hsum(__m256 v) {
 
 // ---- small m, B = n x k (trans_b): dot products of A rows with B rows ----
 
-// out[i * 4 + w] = dot(A row i, B row w) over k; `next` (the rows processed next, or b) is
-// prefetched meanwhile.
-template <int M, int W>
+// With two or more rows, A is first interleaved in 8-float steps, ap[(s * M + i) * 8 + lane]
+// = A[i][8 s + lane] (zero past k): one stream with constant offsets instead of M row
+// pointers, as in the AVX-512 path.
+template <int M>
+void pack_a_steps(size_t k, const float* a, size_t lda, float* ap) {
+  for (size_t l = 0; l < k; l += 8, ap += M * 8)
+    for (int i = 0; i < M; ++i) _mm256_store_ps(ap + i * 8, load_n(a + i * lda + l, k - l));
+}
+
+// pack_a_steps' buffer: the calling thread's scratch arena (ops/scratch.h), its own tag so it
+// never moves the driver's arena that may hold A itself.
+struct PackedATag {};
+
+// out[i * 4 + w] = dot(A row i, B row w) over k; A as rows (a, lda), or with Packed as
+// pack_a_steps left it (a = ap). `next` (the rows processed next, or b) is prefetched
+// meanwhile.
+template <int M, int W, bool Packed>
 void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb, float* out,
                const float* next) {
   __m256 acc[M][W];
@@ -239,7 +254,7 @@ void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb,
       }
 #pragma GCC unroll 8
       for (int i = 0; i < M; ++i) {
-        const __m256 av = _mm256_loadu_ps(a + i * lda + l);
+        const __m256 av = Packed ? _mm256_load_ps(a + l * M + i * 8) : _mm256_loadu_ps(a + i * lda + l);
 #pragma GCC unroll 8
         for (int w = 0; w < W; ++w) acc[i][w] = _mm256_fmadd_ps(av, bv[w], acc[i][w]);
       }
@@ -249,7 +264,7 @@ void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb,
       for (int w = 0; w < W; ++w) bv[w] = _mm256_maskload_ps(b + w * ldb + l, km);
 #pragma GCC unroll 8
       for (int i = 0; i < M; ++i) {
-        const __m256 av = _mm256_maskload_ps(a + i * lda + l, km);
+        const __m256 av = Packed ? _mm256_load_ps(a + l * M + i * 8) : _mm256_maskload_ps(a + i * lda + l, km);
 #pragma GCC unroll 8
         for (int w = 0; w < W; ++w) acc[i][w] = _mm256_fmadd_ps(av, bv[w], acc[i][w]);
       }
@@ -261,22 +276,33 @@ void dot_block(size_t k, const float* a, size_t lda, const float* b, size_t ldb,
     for (int w = 0; w < W; ++w) out[i * 4 + w] = hsum(acc[i][w]);
 }
 
-template <int M, int W>
-void gemv_bt_rows(size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
-                  float* c, size_t ldc, const Epilogue& ep) {
+template <int M, int W, bool Packed>
+void gemv_bt_block_rows(size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                        float* c, size_t ldc, const Epilogue& ep) {
   float out[M * 4];
   size_t j = 0;
   for (; j + W <= n; j += W) {
     const float* bj = b + j * ldb;
-    dot_block<M, W>(k, a, lda, bj, ldb, out, j + 2 * W <= n ? bj + W * ldb : bj);
+    dot_block<M, W, Packed>(k, a, lda, bj, ldb, out, j + 2 * W <= n ? bj + W * ldb : bj);
     for (int i = 0; i < M; ++i)
       for (int w = 0; w < W; ++w)
         c[i * ldc + j + w] = apply_epilogue(out[i * 4 + w], c[i * ldc + j + w], j + w, ep);
   }
   for (; j < n; ++j) {
-    dot_block<M, 1>(k, a, lda, b + j * ldb, ldb, out, b + j * ldb);
+    dot_block<M, 1, Packed>(k, a, lda, b + j * ldb, ldb, out, b + j * ldb);
     for (int i = 0; i < M; ++i) c[i * ldc + j] = apply_epilogue(out[i * 4], c[i * ldc + j], j, ep);
   }
+}
+
+template <int M, int W>
+void gemv_bt_rows(size_t n, size_t k, const float* a, size_t lda, const float* b, size_t ldb,
+                  float* c, size_t ldc, const Epilogue& ep) {
+  // Null when the arena cannot grow: A is then read as rows.
+  float* ap = M > 1 ? static_cast<float*>(detail::thread_scratch<PackedATag>().get((k + 7) / 8 * 8 * M * sizeof(float)))
+                    : nullptr;
+  if (ap == nullptr) return gemv_bt_block_rows<M, W, false>(n, k, a, lda, b, ldb, c, ldc, ep);
+  pack_a_steps<M>(k, a, lda, ap);
+  gemv_bt_block_rows<M, W, true>(n, k, ap, 0, b, ldb, c, ldc, ep);
 }
 
 void gemv_bt(size_t m, size_t n, size_t k, const float* a, size_t lda, const float* b,
