@@ -289,8 +289,8 @@ TEST(sgemm_small_m_paths) {
 }
 
 TEST(sgemm_small_m_long_k) {
-  // m <= 8 with k long enough to be summed in chunks (A interleaved in steps on AVX-512,
-  // with a tail step), n across several column groups.
+  // m <= 8 with k long enough to be summed in chunks (A interleaved in steps on AVX-512 and
+  // AVX2, with a tail step), n across several column groups.
   nnslim_test::for_each_isa([](Isa) {
     for (int64_t m = 1; m <= 8; ++m)
       for (int64_t k : {1024, 3001})

@@ -24,6 +24,9 @@ namespace {
 
 // Outputs at least this large bypass the cache (non-temporal stores), like memcpy does.
 constexpr size_t kStreamBytes = size_t{16} << 20;
+// Whether a tensor of `total` floats is that large: apply streams its output, and the
+// reductions take their DRAM loop shape.
+bool beyond_cache(size_t total) { return total * sizeof(float) >= kStreamBytes; }
 constexpr size_t kMinParallel = size_t{1} << 15;
 
 const BatchnormUkernel& select_ukernel() {
@@ -83,7 +86,7 @@ bool align_params(size_t c, const float* y, const float* a, const float* b, std:
 // y = x * a[c] + b[c] over the whole tensor (the mean is already folded into b).
 void apply(const BatchnormUkernel& uk, size_t n, size_t c, size_t l, const float* x, float* y,
            const float* a, const float* b, bool relu, size_t total) {
-  const bool stream = total * sizeof(float) >= kStreamBytes && x != y;
+  const bool stream = beyond_cache(total) && x != y;
   std::unique_ptr<float[]> aligned;
   if (l == 1 && n > 1) align_params(c, y, a, b, aligned, &a, &b);
   if (l == 1) {
@@ -171,10 +174,9 @@ Status batchnorm_train_forward(const BatchnormTrainParams& p) {
   for (size_t j = 0; j < pivots.size(); ++j) pivots[j] = p.x[j * l];
   const float* pivot = l == 1 ? p.x : pivots.data();
   std::vector<double> s1(c, 0.0), s2(c, 0.0);
-  const bool beyond_cache = total * sizeof(float) >= kStreamBytes;
   if (l == 1) {
     reduce_rows(n, c, total, s1.data(), s2.data(), [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2, double* a1, double* a2) {
-      uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot + c0, f1, f2, a1, a2, beyond_cache);
+      uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot + c0, f1, f2, a1, a2, beyond_cache(total));
     });
   } else {
     const size_t tasks = task_count(total, c);
@@ -224,12 +226,11 @@ Status batchnorm_backward(const BatchnormBackwardParams& p) {
   const size_t n = static_cast<size_t>(p.n), c = static_cast<size_t>(p.c),
                l = static_cast<size_t>(p.l);
   std::vector<double> sg(c, 0.0), sgx(c, 0.0);
-  const bool beyond_cache = total * sizeof(float) >= kStreamBytes;
   const bool need_sums = p.training || p.dgamma || p.dbeta;
   if (need_sums && total > 0) {
     if (l == 1) {
       reduce_rows(n, c, total, sg.data(), sgx.data(), [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2, double* a1, double* a2) {
-        uk.bwd_reduce_vec(cn, rows, c, p.dy + i * c + c0, p.x + i * c + c0, p.mean + c0, f1, f2, a1, a2, beyond_cache);
+        uk.bwd_reduce_vec(cn, rows, c, p.dy + i * c + c0, p.x + i * c + c0, p.mean + c0, f1, f2, a1, a2, beyond_cache(total));
       });
     } else {
       const size_t tasks = task_count(total, c);
