@@ -22,10 +22,19 @@ bool close(float got, float want, double rel, double abs_tol) {
   return std::fabs(static_cast<double>(got) - want) <= abs_tol + rel * std::fabs(static_cast<double>(want));
 }
 
-void check_bn(int64_t n, int64_t c, int64_t l, float offset, bool affine, bool relu) {
+// gx, gy: floats left between the end of x (y) and its guard page, which sets where the array
+// starts within a 4 KiB page; y's gap holds a sentinel that no call may overwrite.
+void check_bn(int64_t n, int64_t c, int64_t l, float offset, bool affine, bool relu, size_t gx = 0, size_t gy = 0) {
   const size_t total = static_cast<size_t>(n * c * l);
   const size_t cs = static_cast<size_t>(c);
-  GuardedBuffer<float> x(total, 1), y(total, 1), yref(total), dy(total), dx(total), dxref(total);
+  GuardedBuffer<float> x(total + gx, 1), y(total + gy, 1), yref(total), dy(total), dx(total), dxref(total);
+  constexpr float kSentinel = -12345.0f;
+  for (size_t i = total; i < total + gy; ++i) y[i] = kSentinel;
+  auto gap_intact = [&] {
+    for (size_t i = total; i < total + gy; ++i)
+      if (y[i] != kSentinel) return false;
+    return true;
+  };
   std::vector<float> gamma(cs), beta(cs), mean(cs), var(cs), invstd(cs), mref(cs), vref(cs), iref(cs);
   std::vector<float> dg(cs), db(cs), dgref(cs), dbref(cs);
   for (size_t i = 0; i < total; ++i) {
@@ -90,6 +99,7 @@ void check_bn(int64_t n, int64_t c, int64_t l, float offset, bool affine, bool r
     tp.var = var.data();
     tp.invstd = invstd.data();
     EXPECT_TRUE(nnslim::batchnorm_train_forward(tp) == nnslim::Status::kOk);
+    EXPECT_MSG(gap_intact(), where + " training forward wrote past y");
     int bad = 0;
     for (size_t j = 0; j < cs; ++j) {
       // The mean is accurate relative to the channel's spread, not to its own size.
@@ -132,11 +142,13 @@ void check_bn(int64_t n, int64_t c, int64_t l, float offset, bool affine, bool r
     // inference apply, out of place then in place
     ap.y = y.data();
     EXPECT_TRUE(nnslim::batchnorm_apply(ap) == nnslim::Status::kOk);
+    EXPECT_MSG(gap_intact(), where + " apply wrote past y");
     for (size_t i = 0; i < total; ++i)
       if (!close(y[i], aref[i], 1e-6, 1e-6 * (1 + std::fabs(offset))) && bad++ < 3) EXPECT_MSG(false, where + " apply");
     for (size_t i = 0; i < total; ++i) y[i] = x[i];
     ap.x = y.data();
     EXPECT_TRUE(nnslim::batchnorm_apply(ap) == nnslim::Status::kOk);
+    EXPECT_MSG(gap_intact(), where + " in-place apply wrote past y");
     ap.x = x.data();
     for (size_t i = 0; i < total; ++i)
       if (!close(y[i], aref[i], 1e-6, 1e-6 * (1 + std::fabs(offset))) && bad++ < 3) EXPECT_MSG(false, where + " apply in place");
@@ -174,6 +186,25 @@ TEST(batchnorm_wide_rows) {
   // Whole 64-byte lines per row (c % 16 == 0) on misaligned buffers: the parameter copies at
   // y's line offset and the scalar steps up to the first aligned element.
   check_bn(37, 1088, 1, 0.75f, true, false);
+}
+
+TEST(batchnorm_page_columns) {
+  // C a multiple of 1024, cache-resident: apply and the one-thread statistics walk 4 KiB page
+  // columns with rotated per-channel arrays. Page offsets of x and y (floats): 0, 4 (malloc's
+  // and V8's), 1 (not a whole vector), 1000, 1023 (the partial first page one float long), and
+  // x and y at different offsets; rows across the 4-row steps and the 64-row blocks.
+  check_bn(2, 1024, 1, 0.25f, true, false);
+  check_bn(3, 1024, 1, 0.5f, false, true, 1020, 1020);
+  check_bn(5, 2048, 1, -1.0f, true, true, 1023, 1023);
+  check_bn(65, 3072, 1, 0.0f, true, false, 1020, 1020);
+  check_bn(67, 1024, 1, 2.0f, false, false, 24, 1);
+  check_bn(130, 2048, 1, 0.75f, true, true, 1, 24);
+  check_bn(7, 3072, 1, 100.0f, true, false, 0, 1020);
+  const int saved = nnslim::get_num_threads();
+  nnslim::set_num_threads(3);  // apply's page rows split over tasks; the statistics take the channel split
+  check_bn(33, 2048, 1, 0.5f, true, true, 1020, 1020);
+  check_bn(40, 3072, 1, -0.5f, false, false, 1023, 0);
+  nnslim::set_num_threads(saved);
 }
 
 TEST(batchnorm_large_offset_is_stable) {

@@ -3,6 +3,8 @@
 //   [N, C] (L = 1): channels are contiguous within a row; reductions split channels over
 //     tasks and sum blocks of 64 rows in float (8 rows at a time, several channel vectors
 //     side by side), adding each block into double. Apply walks rows in 1024-channel chunks.
+//   [N, C] with C a multiple of 1024, cache-resident (and one thread, for the statistics):
+//     page columns (walk_column).
 //   [N, C, L]: each (sample, channel) run of L values is contiguous; tasks split channels.
 #include <algorithm>
 #include <cmath>
@@ -19,6 +21,7 @@ namespace nnslim {
 
 using batchnorm_detail::BatchnormUkernel;
 using batchnorm_detail::kBlockRows;
+using batchnorm_detail::ReduceShape;
 
 namespace {
 
@@ -83,10 +86,123 @@ bool align_params(size_t c, const float* y, const float* a, const float* b, std:
   return true;
 }
 
+// Page columns. When C is a multiple of 1024 floats every row of an [N, C] tensor is whole
+// 4 KiB pages, all at the same page offset `off` (floats past a page start). Cut at page
+// boundaries, the tensor is C / 1024 columns of page-long runs, N of them (N + 1 in column 0
+// when off > 0: its first and last runs are the partial pages at the tensor's two ends). Run i
+// of column q covers rotated channels [q * 1024, q * 1024 + 1024), rotated j being channel
+// (j - off) mod C. A column walked top to bottom uses one 1024-long range of each per-channel
+// array (parameters, pivots, partial sums), copied in rotated order: a few KiB that stay in L1
+// under the x and y streams, with every load and store on whole lines. Whole rows walked left
+// to right evict the 24 KiB of a and b every row of [256, 3072]; 1024-channel chunks cut from
+// channel 0 straddle pages and lines (Zen 4, [256, 3072] cache-resident, 1 thread,
+// batchnorm_bench: apply 0.086 -> 0.075 ms, statistics 0.068 -> 0.050 ms).
+constexpr size_t kPageFloats = 4096 / sizeof(float);
+
+// Floats from the start of p's page; kPageFloats when p is not float-aligned.
+size_t page_offset(const void* p) {
+  const uintptr_t v = reinterpret_cast<uintptr_t>(p);
+  return v % sizeof(float) != 0 ? kPageFloats : (v % 4096) / sizeof(float);
+}
+
+bool page_columns(size_t n, size_t c, size_t l, size_t total, const void* base) {
+  return l == 1 && n >= 2 && c % kPageFloats == 0 && !beyond_cache(total) && page_offset(base) < kPageFloats;
+}
+
+// Per-channel arrays in rotated order (index j meets the tensor's runs at page offset j mod
+// 1024), placed at chosen page offsets. A load whose address matches a store still in flight
+// in its low 12 bits waits for that store (4K aliasing): x, y and these arrays all advance one
+// line per step, so an array that a loop loads must not sit a few lines behind one that it
+// stores to (Zen 4, [256, 3072], standalone loops: the apply with a and b at y's page offset
+// 0.087 ms, 8 and 16 lines ahead of it 0.073; the statistics with the pivots and partial sums
+// at x's page offset 0.050, at the offsets used below 0.042).
+class PagedArrays {
+ public:
+  // `count` floats per array, `arrays` arrays.
+  PagedArrays(size_t count, size_t arrays) : span_((count + kPageFloats - 1) / kPageFloats * kPageFloats + kPageFloats),
+                                             store_(new float[arrays * span_ + kPageFloats]) {
+    const uintptr_t v = reinterpret_cast<uintptr_t>(store_.get());
+    base_ = store_.get() + ((4096 - v % 4096) % 4096) / sizeof(float);
+  }
+  // Array k, starting `lines` 64-byte lines past a page boundary.
+  float* at(size_t k, size_t lines) { return base_ + k * span_ + lines * 16 % kPageFloats; }
+
+ private:
+  size_t span_;
+  std::unique_ptr<float[]> store_;
+  float* base_ = nullptr;
+};
+
+// dst[j] = src[(j - off) mod c]: per-channel values in rotated order.
+void rotate(const float* src, size_t c, size_t off, float* dst) {
+  std::copy(src + c - off, src + c, dst);
+  std::copy(src, src + c - off, dst + off);
+}
+
+// Calls run(flat_start, rotated_start, count, rows) for the runs of page column q in page rows
+// [i0, i1) (i1 <= N + 1): `rows` runs of `count` floats, C apart.
+template <typename Run>
+void walk_column(size_t n, size_t c, size_t off, size_t q, size_t i0, size_t i1, Run&& run) {
+  const size_t q0 = q * kPageFloats;
+  const bool ends = q == 0 && off > 0;
+  i1 = std::min(i1, ends ? n + 1 : n);
+  if (i0 >= i1) return;
+  if (ends && i0 == 0) {  // the first page: rotated [off, 1024) = row 0, channels [0, 1024 - off)
+    run(size_t{0}, off, kPageFloats - off, size_t{1});
+    i0 = 1;
+  }
+  const bool tail = ends && i1 == n + 1;  // the last page: rotated [0, off) = row N - 1's last off
+  if (tail) --i1;
+  if (i1 > i0) run(i0 * c + q0 - off, q0, kPageFloats, i1 - i0);
+  if (tail) run(n * c - off, size_t{0}, off, size_t{1});
+}
+
+void apply_pages(const BatchnormUkernel& uk, size_t n, size_t c, const float* x, float* y,
+                 const float* a, const float* b, bool relu, size_t total) {
+  const size_t off = page_offset(y);
+  PagedArrays params(c, 2);
+  float* ar = params.at(0, 8);
+  float* br = params.at(1, 16);
+  rotate(a, c, off, ar);
+  rotate(b, c, off, br);
+  const size_t tasks = task_count(total, n + 1);
+  parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+    size_t i0, i1;
+    split(n + 1, tasks, static_cast<size_t>(t), 1, &i0, &i1);
+    for (size_t q = 0; q < c / kPageFloats; ++q)
+      walk_column(n, c, off, q, i0, i1, [&](size_t o, size_t j, size_t count, size_t rows) {
+        uk.apply_vec(count, rows, c, x + o, ar + j, br + j, y + o, relu, false);
+      });
+  });
+}
+
+// One thread: per-channel double sums of x - x[0] and of its square (added into s1, s2, which
+// start at zero), a column at a time in blocks of kBlockRows page rows.
+void stats_pages(const BatchnormUkernel& uk, size_t n, size_t c, const float* x, double* s1, double* s2) {
+  const size_t off = page_offset(x);
+  PagedArrays scratch(c, 3);
+  float* pivot = scratch.at(0, 8);
+  float* f1 = scratch.at(1, 24);
+  float* f2 = scratch.at(2, 56);
+  rotate(x, c, off, pivot);
+  for (size_t q = 0; q < c / kPageFloats; ++q)
+    for (size_t i = 0; i <= n; i += kBlockRows)
+      walk_column(n, c, off, q, i, i + kBlockRows, [&](size_t o, size_t j, size_t count, size_t rows) {
+        uk.stats_vec(count, rows, c, x + o, pivot + j, f1 + j, f2 + j, s1 + j, s2 + j, ReduceShape::kRuns);
+      });
+  // back to channel order: channel ch is rotated (ch + off) mod c
+  std::rotate(s1, s1 + off, s1 + c);
+  std::rotate(s2, s2 + off, s2 + c);
+}
+
 // y = x * a[c] + b[c] over the whole tensor (the mean is already folded into b).
 void apply(const BatchnormUkernel& uk, size_t n, size_t c, size_t l, const float* x, float* y,
            const float* a, const float* b, bool relu, size_t total) {
   const bool stream = beyond_cache(total) && x != y;
+  if (page_columns(n, c, l, total, y)) {
+    apply_pages(uk, n, c, x, y, a, b, relu, total);
+    return;
+  }
   std::unique_ptr<float[]> aligned;
   if (l == 1 && n > 1) align_params(c, y, a, b, aligned, &a, &b);
   if (l == 1) {
@@ -174,9 +290,12 @@ Status batchnorm_train_forward(const BatchnormTrainParams& p) {
   for (size_t j = 0; j < pivots.size(); ++j) pivots[j] = p.x[j * l];
   const float* pivot = l == 1 ? p.x : pivots.data();
   std::vector<double> s1(c, 0.0), s2(c, 0.0);
-  if (l == 1) {
+  if (page_columns(n, c, l, total, p.x) && task_count(total, c) == 1) {
+    stats_pages(uk, n, c, p.x, s1.data(), s2.data());
+  } else if (l == 1) {
     reduce_rows(n, c, total, s1.data(), s2.data(), [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2, double* a1, double* a2) {
-      uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot + c0, f1, f2, a1, a2, beyond_cache(total));
+      uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot + c0, f1, f2, a1, a2,
+                   beyond_cache(total) ? ReduceShape::kStream : ReduceShape::kCache);
     });
   } else {
     const size_t tasks = task_count(total, c);

@@ -16,6 +16,11 @@ namespace batchnorm_detail {
 
 constexpr size_t kBlockRows = 64;
 
+// How the statistics kernel walks a block: kCache, rows of a cache-resident tensor (kGroup
+// channel vectors side by side, 8 rows at a time); kRuns, the driver's page-column runs (whole
+// vectors, aligned); kStream, a tensor larger than the cache (one vector per step).
+enum class ReduceShape { kCache, kRuns, kStream };
+
 struct BatchnormUkernel {
   const char* name;
   Isa isa;
@@ -27,9 +32,8 @@ struct BatchnormUkernel {
   // For rows r < nrows <= kBlockRows (row stride ld): d = x[r*ld + i] - p[i]; s1[i] += d;
   // s2[i] += d*d, summed in float over the block (f1, f2: n floats of scratch), then added to
   // the double totals.
-  // stream: the tensor is larger than the cache (the loop shape for DRAM).
   void (*stats_vec)(size_t n, size_t nrows, size_t ld, const float* x, const float* p, float* f1,
-                    float* f2, double* s1, double* s2, bool stream);
+                    float* f2, double* s1, double* s2, ReduceShape shape);
   // s1 += sum(x - p), s2 += sum((x - p)^2) over a contiguous run (double totals).
   void (*stats_bc)(size_t n, const float* x, float p, double* s1, double* s2);
   // For rows r < nrows <= kBlockRows: g = dy[r*ld + i]; sg[i] += g;
