@@ -191,8 +191,12 @@ void stats_pages(const BatchnormUkernel& uk, size_t n, size_t c, const float* x,
         uk.stats_vec(count, rows, c, x + o, pivot + j, f1 + j, f2 + j, s1 + j, s2 + j, ReduceShape::kRuns);
       });
   // back to channel order: channel ch is rotated (ch + off) mod c
-  std::rotate(s1, s1 + off, s1 + c);
-  std::rotate(s2, s2 + off, s2 + c);
+  std::unique_ptr<double[]> tmp(new double[c]);
+  for (double* s : {s1, s2}) {
+    std::copy(s, s + c, tmp.get());
+    std::copy(tmp.get() + off, tmp.get() + c, s);
+    std::copy(tmp.get(), tmp.get() + off, s + c - off);
+  }
 }
 
 // y = x * a[c] + b[c] over the whole tensor (the mean is already folded into b).
@@ -306,18 +310,10 @@ Status batchnorm_train_forward(const BatchnormTrainParams& p) {
         for (size_t i = 0; i < n; ++i) uk.stats_bc(l, p.x + (i * c + j) * l, pivot[j], &s1[j], &s2[j]);
     });
   }
-  // Per-channel parameters, branch-free so the loop vectorizes (it is a visible part of a
-  // cache-resident call): s1 becomes the mean and s2 the biased variance (double); invstd is
-  // rounded to float anyway, so its square root and division are taken in float.
-  const double inv_count = 1.0 / static_cast<double>(n * l), eps = p.eps;
+  // s1 becomes the mean and s2 the biased variance (double); invstd is rounded to float anyway,
+  // so its square root and division are taken in float.
   std::unique_ptr<float[]> is(new float[c]);
-  for (size_t j = 0; j < c; ++j) {
-    const double dm = s1[j] * inv_count;
-    const double var = std::max(0.0, s2[j] * inv_count - dm * dm);
-    s1[j] = pivot[j] + dm;
-    s2[j] = var;
-    is[j] = 1.0f / std::sqrt(static_cast<float>(var + eps));
-  }
+  uk.stats_params(c, s1.data(), s2.data(), pivot, 1.0 / static_cast<double>(n * l), p.eps, is.get());
   if (p.mean) for (size_t j = 0; j < c; ++j) p.mean[j] = static_cast<float>(s1[j]);
   if (p.var) for (size_t j = 0; j < c; ++j) p.var[j] = static_cast<float>(s2[j]);
   if (p.invstd) std::copy(is.get(), is.get() + c, p.invstd);

@@ -36,6 +36,10 @@ struct BatchnormUkernel {
                     float* f2, double* s1, double* s2, ReduceShape shape);
   // s1 += sum(x - p), s2 += sum((x - p)^2) over a contiguous run (double totals).
   void (*stats_bc)(size_t n, const float* x, float p, double* s1, double* s2);
+  // Per channel j < c: s1[j] = pivot[j] + s1[j] * inv_count (the mean), s2[j] = the biased
+  // variance max(0, s2[j] * inv_count - (s1[j] * inv_count)^2), invstd[j] = 1 / sqrt(var + eps).
+  void (*stats_params)(size_t c, double* s1, double* s2, const float* pivot, double inv_count,
+                       double eps, float* invstd);
   // For rows r < nrows <= kBlockRows: g = dy[r*ld + i]; sg[i] += g;
   // sgx[i] += g * (x[r*ld + i] - mean[i]), in float over the block, then added in double.
   void (*bwd_reduce_vec)(size_t n, size_t nrows, size_t ld, const float* dy, const float* x,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -322,6 +323,23 @@ struct Generic {
     }
   }
 
+  // The statistics' per-channel results, from the double sums of d = x - pivot and d^2 over
+  // count values (inv_count = 1 / count): s1 becomes the mean, s2 the biased variance, invstd
+  // 1 / sqrt(var + eps) in float. Plain loops, one operation each, which every ISA file's flags
+  // vectorize (C = 3072 on Zen 4: 8 us in the ISA-free driver's baseline build, 3.8 us with
+  // AVX2; one fused loop with mixed float and double does not vectorize: 9-10 us).
+  static void stats_params(size_t c, double* s1, double* s2, const float* pivot, double inv_count,
+                           double eps, float* invstd) {
+    for (size_t j = 0; j < c; ++j) {
+      const double dm = s1[j] * inv_count;
+      s2[j] = s2[j] * inv_count - dm * dm;
+      s1[j] = pivot[j] + dm;
+    }
+    for (size_t j = 0; j < c; ++j) s2[j] = std::max(s2[j], 0.0);
+    for (size_t j = 0; j < c; ++j) invstd[j] = static_cast<float>(s2[j] + eps);
+    for (size_t j = 0; j < c; ++j) invstd[j] = 1.0f / std::sqrt(invstd[j]);
+  }
+
   static void bwd_reduce_vec(size_t n, size_t nrows, size_t ld, const float* dy, const float* x,
                              const float* mean, float* f1, float* f2, double* sg, double* sgx, bool stream) {
     if (stream) {
@@ -418,8 +436,8 @@ struct Generic {
 
   static constexpr BatchnormUkernel make(const char* name, Isa isa) {
     return BatchnormUkernel{name,      isa,          apply_vec,      apply_bc,
-                            stats_vec, stats_bc,     bwd_reduce_vec, bwd_reduce_bc,
-                            bwd_apply_vec, bwd_apply_bc};
+                            stats_vec, stats_bc,     stats_params,   bwd_reduce_vec,
+                            bwd_reduce_bc, bwd_apply_vec, bwd_apply_bc};
   }
 };
 
