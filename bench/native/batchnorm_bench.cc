@@ -1,8 +1,10 @@
 // Standalone batchnorm benchmark (no Node): median time of the [N, C] batchnorm kernels
 // against memcpy between the same buffers, all interleaved in one loop so the ratios share the
-// machine's noise. On x86-64 it also times two loops that bound what a vector kernel can do:
-// a plain AVX-512 load/store copy, and the apply loop with scale/shift loaded per element
-// (what f32_batchnorm__avx512 runs) next to one holding them in registers over a column strip.
+// machine's noise. On x86-64 it also times loops that bound what a vector kernel can do: a
+// plain AVX-512 load/store copy, the apply loop holding scale/shift in registers over a column
+// strip, and, when C is a multiple of 1024, the page-column walk of the kernels alone (a copy
+// in that order: the inference apply's memory traffic; a read pass then a copy pass: the
+// training forward's).
 // Link it against the kernels of two builds to compare them under the same conditions.
 //
 //   g++ -O2 -std=c++17 -Inative/include bench/native/batchnorm_bench.cc
@@ -32,6 +34,8 @@
 
 namespace {
 
+volatile float sink;
+
 double now_ms() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -50,6 +54,43 @@ __attribute__((target("avx512f"))) void copy_loop(const float* x, float* y, size
     _mm512_store_ps(y + i + 48, v3);
   }
   for (; i < n; ++i) y[i] = x[i];
+}
+
+// The memory walk of the page-column kernels without their arithmetic (C a multiple of 1024):
+// the flat tensor cut at y's 4 KiB page boundaries, pages visited a column at a time (page k
+// is in column k mod C / 1024). walk_pages<true> moves x to y in that order (the apply's
+// walk); walk_pages<false> sums x in that order (the statistics' walk).
+template <bool Copy>
+__attribute__((target("avx512f"))) float walk_pages(size_t total, size_t c, const float* x, float* y) {
+  const size_t off = (reinterpret_cast<uintptr_t>(y) % 4096) / sizeof(float), m = c / 1024;
+  const size_t pages = (total + off + 1023) / 1024;
+  __m512 acc = _mm512_setzero_ps();
+  for (size_t q = 0; q < m; ++q)
+    for (size_t k = q; k < pages; k += m) {
+      const size_t lo = k * 1024 < off ? 0 : k * 1024 - off, hi = std::min(total, (k + 1) * 1024 - off);
+      size_t i = lo;
+      if (hi - lo == 1024) {
+        for (; i < hi; i += 64) {
+          const __m512 v0 = _mm512_loadu_ps(x + i), v1 = _mm512_loadu_ps(x + i + 16);
+          const __m512 v2 = _mm512_loadu_ps(x + i + 32), v3 = _mm512_loadu_ps(x + i + 48);
+          if (Copy) {
+            _mm512_store_ps(y + i, v0);
+            _mm512_store_ps(y + i + 16, v1);
+            _mm512_store_ps(y + i + 32, v2);
+            _mm512_store_ps(y + i + 48, v3);
+          } else {
+            acc = _mm512_add_ps(acc, _mm512_add_ps(_mm512_add_ps(v0, v1), _mm512_add_ps(v2, v3)));
+          }
+        }
+      }
+      for (; i < hi; ++i) {
+        if (Copy) y[i] = x[i];
+        else acc = _mm512_add_ps(acc, _mm512_set1_ps(x[i]));
+      }
+    }
+  float lanes[16];
+  _mm512_storeu_ps(lanes, acc);
+  return lanes[0];
 }
 
 // y = x * a + b over column strips of 12 vectors: a and b stay in 24 registers for all rows.
@@ -163,6 +204,10 @@ int main(int argc, char** argv) {
   if (nnslim::isa_allows(nnslim::Isa::kAvx512)) {
     tasks.push_back({"avx512 copy loop", 2, [&] { copy_loop(x, y, total); }});
     tasks.push_back({"avx512 strip apply", 2, [&] { strip_apply(n, c, x, scale, shift, y); }});
+    if (c % 1024 == 0) {
+      tasks.push_back({"page-column copy", 2, [&] { walk_pages<true>(total, c, x, y); }});
+      tasks.push_back({"page-column read+copy", 3, [&] { sink = sink + walk_pages<false>(total, c, x, y); walk_pages<true>(total, c, x, y); }});
+    }
   }
 #endif
   std::vector<std::vector<double>> ms(tasks.size());
