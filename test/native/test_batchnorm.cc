@@ -207,6 +207,33 @@ TEST(batchnorm_page_columns) {
   nnslim::set_num_threads(saved);
 }
 
+TEST(batchnorm_nan_stays_in_its_channel) {
+  // A NaN makes its channel's mean, variance and outputs NaN (as PyTorch and the reference) and
+  // leaves the others alone; [8, 2048] takes the page columns, [8, 17] the row walk.
+  for (int64_t c : {2048, 17}) {
+    const size_t n = 8, cs = static_cast<size_t>(c);
+    std::vector<float> x(n * cs), y(n * cs), mean(cs), var(cs), invstd(cs);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = uni(-1, 1);
+    x[5 * cs + 3] = std::nanf("");
+    nnslim::BatchnormTrainParams tp;
+    tp.n = static_cast<int64_t>(n);
+    tp.c = c;
+    tp.x = x.data();
+    tp.y = y.data();
+    tp.mean = mean.data();
+    tp.var = var.data();
+    tp.invstd = invstd.data();
+    nnslim_test::for_each_isa([&](nnslim::Isa isa) {
+      const std::string where = std::string(nnslim::isa_name(isa)) + " c=" + std::to_string(c);
+      EXPECT_TRUE(nnslim::batchnorm_train_forward(tp) == nnslim::Status::kOk);
+      EXPECT_MSG(std::isnan(mean[3]) && std::isnan(var[3]) && std::isnan(invstd[3]), where + " NaN channel stats");
+      EXPECT_MSG(std::isnan(y[3]) && std::isnan(y[7 * cs + 3]), where + " NaN channel outputs");
+      EXPECT_MSG(std::isfinite(mean[4]) && std::isfinite(var[4]) && std::isfinite(y[4]) && std::isfinite(y[5 * cs + 2]),
+                 where + " other channels");
+    });
+  }
+}
+
 TEST(batchnorm_large_offset_is_stable) {
   check_bn(300, 20, 1, 1000.0f, true, false);
   check_bn(4, 5, 3000, 1000.0f, true, false);
