@@ -3,7 +3,9 @@
 // (mean >> std) for the stability of the one-pass statistics.
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nnslim/batchnorm.h"
@@ -189,8 +191,8 @@ TEST(batchnorm_wide_rows) {
 }
 
 TEST(batchnorm_page_columns) {
-  // C a multiple of 1024, cache-resident: apply and the one-thread statistics walk 4 KiB page
-  // columns with rotated per-channel arrays. Page offsets of x and y (floats): 0, 4 (malloc's
+  // C >= 1024 repeating every few pages, cache-resident: apply and the one-thread statistics
+  // walk 4 KiB page columns with rotated per-channel arrays. Page offsets of x and y (floats): 0, 4 (malloc's
   // and V8's), 1 (not a whole vector), 1000, 1023 (the partial first page one float long), and
   // x and y at different offsets; rows across the 4-row steps and the 64-row blocks.
   check_bn(2, 1024, 1, 0.25f, true, false);
@@ -200,11 +202,55 @@ TEST(batchnorm_page_columns) {
   check_bn(67, 1024, 1, 2.0f, false, false, 24, 1);
   check_bn(130, 2048, 1, 0.75f, true, true, 1, 24);
   check_bn(7, 3072, 1, 100.0f, true, false, 0, 1020);
+  // Channels repeating with a period of several rows (P = lcm(C, 1024)): 1536 (P = 2C),
+  // 1280 (4C), 2304 (4C, nine columns); a last page cut short (N * C not whole pages).
+  check_bn(5, 1536, 1, 0.5f, true, true, 1020, 1020);
+  check_bn(66, 1536, 1, -2.0f, false, false, 0, 0);
+  check_bn(9, 1280, 1, 1.0f, true, false, 1, 1000);
+  check_bn(13, 2304, 1, 0.25f, true, true, 1020, 1023);
+  // Narrow rows: one column (P = 1024: 16, 64, 256 channels) or a few (3: P = 3072, 7: 7168),
+  // parameters replicated along the page; the smallest totals of two periods.
+  check_bn(128, 16, 1, 0.5f, true, false, 1020, 1020);
+  check_bn(131, 64, 1, -1.0f, false, true, 3, 1000);
+  check_bn(9, 256, 1, 0.0f, true, false, 0, 0);
+  check_bn(2048, 3, 1, 2.0f, true, true, 1020, 1020);
+  check_bn(2101, 7, 1, 0.5f, false, false, 1, 1023);
+  check_bn(2047, 3, 1, 0.5f, true, false, 1020, 1020);  // 6141 < 2 * 3072 floats: the row walk
   const int saved = nnslim::get_num_threads();
   nnslim::set_num_threads(3);  // apply's page rows split over tasks; the statistics take the channel split
   check_bn(33, 2048, 1, 0.5f, true, true, 1020, 1020);
   check_bn(40, 3072, 1, -0.5f, false, false, 1023, 0);
+  check_bn(45, 1536, 1, 0.5f, true, false, 1020, 1020);
   nnslim::set_num_threads(saved);
+}
+
+TEST(batchnorm_statistics_do_not_depend_on_threads) {
+  // The page columns' tasks take slices of every page: 1 and 3 threads give the same bits.
+  for (const auto& [n, c] : std::vector<std::pair<size_t, size_t>>{{64, 1536}, {3000, 16}, {40, 3072}}) {
+    GuardedBuffer<float> x(n * c + 1020), y1(n * c), y3(n * c);
+    for (size_t i = 0; i < n * c; ++i) x[i] = 3.0f + uni(-2, 2);
+    std::vector<float> m1(c), v1(c), i1(c), m3(c), v3(c), i3(c);
+    nnslim::BatchnormTrainParams tp;
+    tp.n = static_cast<int64_t>(n);
+    tp.c = static_cast<int64_t>(c);
+    tp.x = x.data();
+    nnslim_test::for_each_isa([&](nnslim::Isa isa) {
+      const int saved = nnslim::get_num_threads();
+      for (int threads : {1, 3}) {
+        nnslim::set_num_threads(threads);
+        tp.y = threads == 1 ? y1.data() : y3.data();
+        tp.mean = threads == 1 ? m1.data() : m3.data();
+        tp.var = threads == 1 ? v1.data() : v3.data();
+        tp.invstd = threads == 1 ? i1.data() : i3.data();
+        EXPECT_TRUE(nnslim::batchnorm_train_forward(tp) == nnslim::Status::kOk);
+      }
+      nnslim::set_num_threads(saved);
+      const std::string where = std::string(nnslim::isa_name(isa)) + " [" + std::to_string(n) + "," + std::to_string(c) + "]";
+      EXPECT_MSG(std::memcmp(m1.data(), m3.data(), c * 4) == 0 && std::memcmp(v1.data(), v3.data(), c * 4) == 0 &&
+                     std::memcmp(i1.data(), i3.data(), c * 4) == 0, where + " statistics");
+      EXPECT_MSG(std::memcmp(y1.data(), y3.data(), n * c * 4) == 0, where + " outputs");
+    });
+  }
 }
 
 TEST(batchnorm_nan_stays_in_its_channel) {

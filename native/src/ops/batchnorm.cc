@@ -3,13 +3,13 @@
 //   [N, C] (L = 1): channels are contiguous within a row; reductions split channels over
 //     tasks and sum blocks of 64 rows in float (8 rows at a time, several channel vectors
 //     side by side), adding each block into double. Apply walks rows in 1024-channel chunks.
-//   [N, C] with C a multiple of 1024, cache-resident (and one thread, for the statistics):
-//     page columns (walk_column).
+//   [N, C] whose channels repeat every few pages, cache-resident: page columns (walk_column).
 //   [N, C, L]: each (sample, channel) run of L values is contiguous; tasks split channels.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "nnslim/batchnorm.h"
@@ -86,18 +86,24 @@ bool align_params(size_t c, const float* y, const float* a, const float* b, std:
   return true;
 }
 
-// Page columns. When C is a multiple of 1024 floats every row of an [N, C] tensor is whole
-// 4 KiB pages, all at the same page offset `off` (floats past a page start). Cut at page
-// boundaries, the tensor is C / 1024 columns of page-long runs, N of them (N + 1 in column 0
-// when off > 0: its first and last runs are the partial pages at the tensor's two ends). Run i
-// of column q covers rotated channels [q * 1024, q * 1024 + 1024), rotated j being channel
-// (j - off) mod C. A column walked top to bottom uses one 1024-long range of each per-channel
-// array (parameters, pivots, partial sums), copied in rotated order: a few KiB that stay in L1
-// under the x and y streams, with every load and store on whole lines. Whole rows walked left
-// to right evict the 24 KiB of a and b every row of [256, 3072]; 1024-channel chunks cut from
-// channel 0 straddle pages and lines (Zen 4, [256, 3072] cache-resident, 1 thread,
-// batchnorm_bench: apply 0.086 -> 0.075 ms, statistics 0.068 -> 0.050 ms).
+// Page columns. Cut at 4 KiB page boundaries, a cache-resident [N, C] tensor whose channels
+// repeat with a period P = lcm(C, 1024) floats (a few pages) is m = P / 1024 columns of
+// page-long runs: page k (flat floats [k * 1024 - off, k * 1024 - off + 1024), off = the
+// tensor's offset in its first page) is run k / m of column k mod m, and position j of a page
+// in column q holds channel (q * 1024 + j - off) mod C, the same for every run of the column.
+// A column walked top to bottom uses one 1024-long range of each per-channel array
+// (parameters, pivots, partial sums), copied out in that rotated, period-long order: a few KiB
+// that stay in L1 under the x and y streams, with every load and store on whole lines. Rows
+// walked left to right evict the 24 KiB of a and b every row of [256, 3072]; 1024-channel
+// chunks cut from channel 0 straddle pages and lines (Zen 4, [256, 3072] cache-resident,
+// 1 thread, batchnorm_bench: apply 0.086 -> 0.075 ms, statistics 0.068 -> 0.050 ms). Narrow
+// tensors gain too, walked in whole-line steps instead of rows of a few vectors and a scalar
+// tail ([3072, 256], one column: apply 0.85x -> 0.92x of memcpy, training forward 0.56x ->
+// 0.86x; [1024, 768]: 0.87x -> 0.91x and 0.73x -> 0.83x; [512, 1536]: 0.70x -> 0.91x and
+// 0.52x -> 0.81x).
 constexpr size_t kPageFloats = 4096 / sizeof(float);
+// The longest period taken (C = 2304: 9216; 1536, 768, 3: 3072; 3000: 375 pages, not taken).
+constexpr size_t kMaxPeriod = 16 * kPageFloats;
 
 // Floats from the start of p's page; kPageFloats when p is not float-aligned.
 size_t page_offset(const void* p) {
@@ -105,106 +111,166 @@ size_t page_offset(const void* p) {
   return v % sizeof(float) != 0 ? kPageFloats : (v % 4096) / sizeof(float);
 }
 
-bool page_columns(size_t n, size_t c, size_t l, size_t total, const void* base) {
-  return l == 1 && n >= 2 && c % kPageFloats == 0 && !beyond_cache(total) && page_offset(base) < kPageFloats;
+struct PageGrid {
+  size_t total;   // floats in the tensor
+  size_t c;       // channels
+  size_t off;     // the tensor's offset in its first page (floats)
+  size_t period;  // P = lcm(C, 1024)
+  size_t m;       // columns, P / 1024
+  size_t pages;   // pages the tensor touches
+};
+
+// Whether the tensor at `base` takes the page columns, and their grid.
+bool page_grid(size_t n, size_t c, size_t l, size_t total, const void* base, PageGrid* g) {
+  if (l != 1 || c == 0 || beyond_cache(total) || page_offset(base) >= kPageFloats) return false;
+  size_t a = c, b = kPageFloats;
+  while (b != 0) a = std::exchange(b, a % b);  // gcd(C, 1024)
+  g->period = c / a * kPageFloats;
+  // At least two periods: below, copying the parameters out in rotated order costs more than
+  // walking the rows.
+  if (g->period > kMaxPeriod || total < 2 * g->period) return false;
+  g->total = total;
+  g->c = c;
+  g->off = page_offset(base);
+  g->m = g->period / kPageFloats;
+  g->pages = (total + g->off + kPageFloats - 1) / kPageFloats;
+  return true;
 }
 
-// Per-channel arrays in rotated order (index j meets the tensor's runs at page offset j mod
-// 1024), placed at chosen page offsets. A load whose address matches a store still in flight
-// in its low 12 bits waits for that store (4K aliasing): x, y and these arrays all advance one
-// line per step, so an array that a loop loads must not sit a few lines behind one that it
-// stores to (Zen 4, [256, 3072], standalone loops: the apply with a and b at y's page offset
-// 0.087 ms, 8 and 16 lines ahead of it 0.073; the statistics with the pivots and partial sums
-// at x's page offset 0.050, at the offsets used below 0.042).
+// Runs per column at the most.
+size_t column_rows(const PageGrid& g) { return (g.pages + g.m - 1) / g.m; }
+
+// Calls run(flat_start, rotated_start, count, rows) for the runs of column q in its rows
+// [i0, i1): `rows` runs of `count` floats, P apart. The tensor's first and last pages can be
+// partial.
+template <typename Run>
+void walk_column(const PageGrid& g, size_t q, size_t i0, size_t i1, Run&& run) {
+  const size_t q0 = q * kPageFloats;
+  i1 = std::min(i1, q < g.pages ? (g.pages - q + g.m - 1) / g.m : 0);
+  if (i0 >= i1) return;
+  const size_t last = g.pages - 1;  // its start, last * 1024 - off, is >= 0: the tensor spans > 1 page
+  const bool tail = last % g.m == q && last / g.m == i1 - 1 && (g.total + g.off) % kPageFloats != 0;
+  if (tail) --i1;
+  if (q == 0 && g.off > 0 && i0 == 0 && i0 < i1) {  // the first page: rotated [off, 1024)
+    run(size_t{0}, g.off, kPageFloats - g.off, size_t{1});
+    i0 = 1;
+  }
+  if (i1 > i0) run(i0 * g.period + q0 - g.off, q0, kPageFloats, i1 - i0);
+  if (tail) run(last * kPageFloats - g.off, q0, g.total + g.off - last * kPageFloats, size_t{1});
+}
+
+// Per-channel arrays in rotated order, placed at chosen page offsets. A load whose address
+// matches a store still in flight in its low 12 bits waits for that store (4K aliasing): x, y
+// and these arrays all advance one line per step, so an array that a loop loads must not sit a
+// few lines behind one that it stores to (Zen 4, [256, 3072], standalone loops: the apply with
+// a and b at y's page offset 0.087 ms, 8 and 16 lines ahead of it 0.073; the statistics with
+// the pivots and partial sums at x's page offset 0.050, at the offsets used below 0.042).
+// The storage is the calling thread's, kept between calls (at most 0.5 MiB at kMaxPeriod):
+// freed, a few hundred KiB go back to the kernel and cost page faults on the next call
+// ([341, 2304] statistics, P = 9216: 141 -> 56 us; [2, 3072] training forward 15 -> 11 us).
 class PagedArrays {
  public:
-  // `count` floats per array, `arrays` arrays.
-  PagedArrays(size_t count, size_t arrays) : span_((count + kPageFloats - 1) / kPageFloats * kPageFloats + kPageFloats),
-                                             store_(new float[arrays * span_ + kPageFloats]) {
-    const uintptr_t v = reinterpret_cast<uintptr_t>(store_.get());
-    base_ = store_.get() + ((4096 - v % 4096) % 4096) / sizeof(float);
+  // `arrays` float arrays of `count` floats, then `doubles` doubles.
+  PagedArrays(size_t count, size_t arrays, size_t doubles = 0)
+      : span_((count + kPageFloats - 1) / kPageFloats * kPageFloats + kPageFloats) {
+    thread_local std::unique_ptr<float[]> store;
+    thread_local size_t capacity = 0;
+    const size_t need = (arrays * span_ + 2 * doubles) + kPageFloats;
+    if (need > capacity) {
+      store.reset(new float[need]);
+      capacity = need;
+    }
+    const uintptr_t v = reinterpret_cast<uintptr_t>(store.get());
+    base_ = store.get() + ((4096 - v % 4096) % 4096) / sizeof(float);
+    doubles_ = reinterpret_cast<double*>(base_ + arrays * span_);
   }
   // Array k, starting `lines` 64-byte lines past a page boundary.
   float* at(size_t k, size_t lines) { return base_ + k * span_ + lines * 16 % kPageFloats; }
+  double* doubles() { return doubles_; }
 
  private:
   size_t span_;
-  std::unique_ptr<float[]> store_;
   float* base_ = nullptr;
+  double* doubles_ = nullptr;
 };
 
-// dst[j] = src[(j - off) mod c]: per-channel values in rotated order.
-void rotate(const float* src, size_t c, size_t off, float* dst) {
-  std::copy(src + c - off, src + c, dst);
-  std::copy(src, src + c - off, dst + off);
-}
-
-// Calls run(flat_start, rotated_start, count, rows) for the runs of page column q in page rows
-// [i0, i1) (i1 <= N + 1): `rows` runs of `count` floats, C apart.
-template <typename Run>
-void walk_column(size_t n, size_t c, size_t off, size_t q, size_t i0, size_t i1, Run&& run) {
-  const size_t q0 = q * kPageFloats;
-  const bool ends = q == 0 && off > 0;
-  i1 = std::min(i1, ends ? n + 1 : n);
-  if (i0 >= i1) return;
-  if (ends && i0 == 0) {  // the first page: rotated [off, 1024) = row 0, channels [0, 1024 - off)
-    run(size_t{0}, off, kPageFloats - off, size_t{1});
-    i0 = 1;
+// dst[j] = src[channel of rotated position j], j < P.
+void rotate(const PageGrid& g, const float* src, float* dst) {
+  size_t ch = (g.period - g.off) % g.c;
+  for (size_t j = 0; j < g.period;) {
+    const size_t run = std::min(g.c - ch, g.period - j);
+    std::copy(src + ch, src + ch + run, dst + j);
+    j += run;
+    ch = 0;
   }
-  const bool tail = ends && i1 == n + 1;  // the last page: rotated [0, off) = row N - 1's last off
-  if (tail) --i1;
-  if (i1 > i0) run(i0 * c + q0 - off, q0, kPageFloats, i1 - i0);
-  if (tail) run(n * c - off, size_t{0}, off, size_t{1});
 }
 
-void apply_pages(const BatchnormUkernel& uk, size_t n, size_t c, const float* x, float* y,
-                 const float* a, const float* b, bool relu, size_t total) {
-  const size_t off = page_offset(y);
-  PagedArrays params(c, 2);
+void apply_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, float* y,
+                 const float* a, const float* b, bool relu) {
+  PagedArrays params(g.period, 2);
   float* ar = params.at(0, 8);
   float* br = params.at(1, 16);
-  rotate(a, c, off, ar);
-  rotate(b, c, off, br);
-  const size_t tasks = task_count(total, n + 1);
+  rotate(g, a, ar);
+  rotate(g, b, br);
+  const size_t rows = column_rows(g);
+  const size_t tasks = task_count(g.total, rows);
   parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
     size_t i0, i1;
-    split(n + 1, tasks, static_cast<size_t>(t), 1, &i0, &i1);
-    for (size_t q = 0; q < c / kPageFloats; ++q)
-      walk_column(n, c, off, q, i0, i1, [&](size_t o, size_t j, size_t count, size_t rows) {
-        uk.apply_vec(count, rows, c, x + o, ar + j, br + j, y + o, relu, false);
+    split(rows, tasks, static_cast<size_t>(t), 1, &i0, &i1);
+    for (size_t q = 0; q < g.m; ++q)
+      walk_column(g, q, i0, i1, [&](size_t o, size_t j, size_t count, size_t nrows) {
+        uk.apply_vec(count, nrows, g.period, x + o, ar + j, br + j, y + o, relu, false);
       });
   });
 }
 
-// One thread: per-channel double sums of x - x[0] and of its square (added into s1, s2, which
-// start at zero), a column at a time in blocks of kBlockRows page rows.
-void stats_pages(const BatchnormUkernel& uk, size_t n, size_t c, const float* x, double* s1, double* s2) {
-  const size_t off = page_offset(x);
-  PagedArrays scratch(c, 3);
+// Per-channel double sums of x - x[0] and of its square (added into s1, s2, which start at
+// zero), a column at a time in blocks of kBlockRows runs; each channel has P / C positions in
+// the period, summed at the end. Tasks take slices of every page (whole lines, so each
+// position is summed by the same steps whatever the thread count; [256, 3072] training
+// forward, 2 threads: 128 us with the channels split over tasks, 101 us).
+void stats_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, double* s1, double* s2) {
+  PagedArrays scratch(g.period, 3, 2 * g.period);
   float* pivot = scratch.at(0, 8);
   float* f1 = scratch.at(1, 24);
   float* f2 = scratch.at(2, 56);
-  rotate(x, c, off, pivot);
-  for (size_t q = 0; q < c / kPageFloats; ++q)
-    for (size_t i = 0; i <= n; i += kBlockRows)
-      walk_column(n, c, off, q, i, i + kBlockRows, [&](size_t o, size_t j, size_t count, size_t rows) {
-        uk.stats_vec(count, rows, c, x + o, pivot + j, f1 + j, f2 + j, s1 + j, s2 + j, ReduceShape::kRuns);
-      });
-  // back to channel order: channel ch is rotated (ch + off) mod c
-  std::unique_ptr<double[]> tmp(new double[c]);
-  for (double* s : {s1, s2}) {
-    std::copy(s, s + c, tmp.get());
-    std::copy(tmp.get() + off, tmp.get() + c, s);
-    std::copy(tmp.get(), tmp.get() + off, s + c - off);
-  }
+  rotate(g, x, pivot);
+  double* d1 = scratch.doubles();
+  double* d2 = d1 + g.period;
+  std::fill(d1, d2 + g.period, 0.0);
+  const size_t rows = column_rows(g);
+  const size_t tasks = task_count(g.total, kPageFloats / 16);
+  parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
+    size_t p0, p1;  // this task's positions in every page
+    split(kPageFloats, tasks, static_cast<size_t>(t), 16, &p0, &p1);
+    for (size_t q = 0; q < g.m; ++q)
+      for (size_t i = 0; i < rows; i += kBlockRows)
+        walk_column(g, q, i, i + kBlockRows, [&](size_t o, size_t j, size_t count, size_t nrows) {
+          // the run covers page positions [j - q * 1024, + count)
+          const size_t at = j - q * kPageFloats, lo = std::max(at, p0), hi = std::min(at + count, p1);
+          if (lo >= hi) return;
+          const size_t k = j + (lo - at);
+          uk.stats_vec(hi - lo, nrows, g.period, x + o + (lo - at), pivot + k, f1 + k, f2 + k, d1 + k, d2 + k,
+                       ReduceShape::kRuns);
+        });
+  });
+  // channel ch sits at rotated (ch + off + t * C) mod P, t < P / C
+  size_t j = g.off;
+  for (size_t t = 0; t < g.period / g.c; ++t)
+    for (size_t ch = 0; ch < g.c; ++ch) {
+      s1[ch] += d1[j];
+      s2[ch] += d2[j];
+      if (++j == g.period) j = 0;
+    }
 }
 
 // y = x * a[c] + b[c] over the whole tensor (the mean is already folded into b).
 void apply(const BatchnormUkernel& uk, size_t n, size_t c, size_t l, const float* x, float* y,
            const float* a, const float* b, bool relu, size_t total) {
   const bool stream = beyond_cache(total) && x != y;
-  if (page_columns(n, c, l, total, y)) {
-    apply_pages(uk, n, c, x, y, a, b, relu, total);
+  PageGrid grid;
+  if (page_grid(n, c, l, total, y, &grid)) {
+    apply_pages(uk, grid, x, y, a, b, relu);
     return;
   }
   std::unique_ptr<float[]> aligned;
@@ -294,8 +360,9 @@ Status batchnorm_train_forward(const BatchnormTrainParams& p) {
   for (size_t j = 0; j < pivots.size(); ++j) pivots[j] = p.x[j * l];
   const float* pivot = l == 1 ? p.x : pivots.data();
   std::vector<double> s1(c, 0.0), s2(c, 0.0);
-  if (page_columns(n, c, l, total, p.x) && task_count(total, c) == 1) {
-    stats_pages(uk, n, c, p.x, s1.data(), s2.data());
+  PageGrid grid;
+  if (page_grid(n, c, l, total, p.x, &grid)) {
+    stats_pages(uk, grid, p.x, s1.data(), s2.data());
   } else if (l == 1) {
     reduce_rows(n, c, total, s1.data(), s2.data(), [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2, double* a1, double* a2) {
       uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot + c0, f1, f2, a1, a2,
