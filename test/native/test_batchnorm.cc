@@ -224,31 +224,45 @@ TEST(batchnorm_page_columns) {
   nnslim::set_num_threads(saved);
 }
 
-TEST(batchnorm_statistics_do_not_depend_on_threads) {
-  // The page columns' tasks take slices of every page: 1 and 3 threads give the same bits.
-  for (const auto& [n, c] : std::vector<std::pair<size_t, size_t>>{{64, 1536}, {3000, 16}, {40, 3072}}) {
-    GuardedBuffer<float> x(n * c + 1020), y1(n * c), y3(n * c);
-    for (size_t i = 0; i < n * c; ++i) x[i] = 3.0f + uni(-2, 2);
-    std::vector<float> m1(c), v1(c), i1(c), m3(c), v3(c), i3(c);
-    nnslim::BatchnormTrainParams tp;
-    tp.n = static_cast<int64_t>(n);
-    tp.c = static_cast<int64_t>(c);
-    tp.x = x.data();
+TEST(batchnorm_statistics_do_not_depend_on_threads_or_offset) {
+  // The page columns' blocks follow each channel's rows, not the pages, and tasks take slices
+  // of every page: the same values at other page offsets and on 1 or 3 threads give the same
+  // bits (statistics and outputs).
+  for (const auto& [n, c] : std::vector<std::pair<size_t, size_t>>{{64, 1536}, {3000, 16}, {40, 3072}, {9, 1280}, {70, 1024}}) {
+    std::vector<float> values(n * c);
+    for (float& v : values) v = 3.0f + uni(-2, 2);
     nnslim_test::for_each_isa([&](nnslim::Isa isa) {
-      const int saved = nnslim::get_num_threads();
-      for (int threads : {1, 3}) {
-        nnslim::set_num_threads(threads);
-        tp.y = threads == 1 ? y1.data() : y3.data();
-        tp.mean = threads == 1 ? m1.data() : m3.data();
-        tp.var = threads == 1 ? v1.data() : v3.data();
-        tp.invstd = threads == 1 ? i1.data() : i3.data();
-        EXPECT_TRUE(nnslim::batchnorm_train_forward(tp) == nnslim::Status::kOk);
-      }
-      nnslim::set_num_threads(saved);
-      const std::string where = std::string(nnslim::isa_name(isa)) + " [" + std::to_string(n) + "," + std::to_string(c) + "]";
-      EXPECT_MSG(std::memcmp(m1.data(), m3.data(), c * 4) == 0 && std::memcmp(v1.data(), v3.data(), c * 4) == 0 &&
-                     std::memcmp(i1.data(), i3.data(), c * 4) == 0, where + " statistics");
-      EXPECT_MSG(std::memcmp(y1.data(), y3.data(), n * c * 4) == 0, where + " outputs");
+      std::vector<float> want_m, want_v, want_y;
+      for (size_t gap : {size_t{0}, size_t{1020}, size_t{5}, size_t{1023}})
+        for (int threads : {1, 3}) {
+          GuardedBuffer<float> x(n * c + gap), y(n * c + gap);
+          std::copy(values.begin(), values.end(), x.data());
+          std::vector<float> m(c), v(c), is(c);
+          nnslim::BatchnormTrainParams tp;
+          tp.n = static_cast<int64_t>(n);
+          tp.c = static_cast<int64_t>(c);
+          tp.x = x.data();
+          tp.y = y.data();
+          tp.mean = m.data();
+          tp.var = v.data();
+          tp.invstd = is.data();
+          const int saved = nnslim::get_num_threads();
+          nnslim::set_num_threads(threads);
+          EXPECT_TRUE(nnslim::batchnorm_train_forward(tp) == nnslim::Status::kOk);
+          nnslim::set_num_threads(saved);
+          std::vector<float> got_y(y.data(), y.data() + n * c);
+          if (want_m.empty()) {
+            want_m = m;
+            want_v = v;
+            want_y = got_y;
+            continue;
+          }
+          const std::string where = std::string(nnslim::isa_name(isa)) + " [" + std::to_string(n) + "," + std::to_string(c) +
+                                    "] gap " + std::to_string(gap) + " threads " + std::to_string(threads);
+          EXPECT_MSG(std::memcmp(m.data(), want_m.data(), c * 4) == 0 && std::memcmp(v.data(), want_v.data(), c * 4) == 0,
+                     where + " statistics");
+          EXPECT_MSG(std::memcmp(got_y.data(), want_y.data(), n * c * 4) == 0, where + " outputs");
+        }
     });
   }
 }

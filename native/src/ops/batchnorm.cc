@@ -99,8 +99,8 @@ bool align_params(size_t c, const float* y, const float* a, const float* b, std:
 // 1 thread, batchnorm_bench: apply 0.086 -> 0.075 ms, statistics 0.068 -> 0.050 ms). Narrow
 // tensors gain too, walked in whole-line steps instead of rows of a few vectors and a scalar
 // tail ([3072, 256], one column: apply 0.85x -> 0.92x of memcpy, training forward 0.56x ->
-// 0.86x; [1024, 768]: 0.87x -> 0.91x and 0.73x -> 0.83x; [512, 1536]: 0.70x -> 0.91x and
-// 0.52x -> 0.81x).
+// 0.81x; [1024, 768]: 0.87x -> 0.91x and 0.73x -> 0.82x; [512, 1536]: 0.70x -> 0.90x and
+// 0.52x -> 0.80x).
 constexpr size_t kPageFloats = 4096 / sizeof(float);
 // The longest period taken (C = 2304: 9216; 1536, 768, 3: 3072; 3000: 375 pages, not taken).
 constexpr size_t kMaxPeriod = 16 * kPageFloats;
@@ -225,10 +225,16 @@ void apply_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, 
 }
 
 // Per-channel double sums of x - x[0] and of its square (added into s1, s2, which start at
-// zero), a column at a time in blocks of kBlockRows runs; each channel has P / C positions in
-// the period, summed at the end. Tasks take slices of every page (whole lines, so each
-// position is summed by the same steps whatever the thread count; [256, 3072] training
-// forward, 2 threads: 128 us with the channels split over tasks, 101 us).
+// zero). A page position holds one channel in every run of its column, rows s = P / C apart
+// (s positions per channel, their rows in classes r mod s, summed class by class at the end).
+// Float partial sums cover 64 consecutive rows of a class, counted from the class's first
+// row, so the result does not depend on where the tensor starts in its page: positions before
+// `off` in column 0 start a page row later, positions past the end of a partial last page stop
+// a page row earlier, and the blocks follow. Tasks take slices of every page (whole lines), so
+// each position is summed by the same steps whatever the thread count ([256, 3072] training
+// forward, 2 threads: 128 us with the channels split over tasks, 97 us). Keeping the blocks on
+// the rows costs the 16-float line at `off` a scalar walk when off is not a whole line
+// (V8's 16-byte offset: [256, 3072] statistics 0.049 -> 0.052 ms).
 void stats_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, double* s1, double* s2) {
   PagedArrays scratch(g.period, 3, 2 * g.period);
   float* pivot = scratch.at(0, 8);
@@ -238,23 +244,44 @@ void stats_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, 
   double* d1 = scratch.doubles();
   double* d2 = d1 + g.period;
   std::fill(d1, d2 + g.period, 0.0);
-  const size_t rows = column_rows(g);
+  const size_t last = g.pages - 1, tail = g.total + g.off - last * kPageFloats;  // floats in the last page
   const size_t tasks = task_count(g.total, kPageFloats / 16);
   parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
     size_t p0, p1;  // this task's positions in every page
     split(kPageFloats, tasks, static_cast<size_t>(t), 16, &p0, &p1);
-    for (size_t q = 0; q < g.m; ++q)
-      for (size_t i = 0; i < rows; i += kBlockRows)
-        walk_column(g, q, i, i + kBlockRows, [&](size_t o, size_t j, size_t count, size_t nrows) {
-          // the run covers page positions [j - q * 1024, + count)
-          const size_t at = j - q * kPageFloats, lo = std::max(at, p0), hi = std::min(at + count, p1);
-          if (lo >= hi) return;
-          const size_t k = j + (lo - at);
-          uk.stats_vec(hi - lo, nrows, g.period, x + o + (lo - at), pivot + k, f1 + k, f2 + k, d1 + k, d2 + k,
-                       ReduceShape::kRuns);
-        });
+    for (size_t q = 0; q < g.m; ++q) {
+      const size_t q0 = q * kPageFloats, pages = q <= last ? (last - q) / g.m + 1 : 0;
+      // Positions [lo, hi) between cuts share their first and end page rows; the cuts next to
+      // off and to the end of the last page keep the long ranges on whole lines.
+      size_t cuts[6] = {p0, p1, p1, p1, p1, p1};
+      size_t ncuts = 1;
+      auto cut = [&](size_t at) {
+        if (at > p0 && at < p1) cuts[ncuts++] = at;
+      };
+      if (q == 0 && g.off > 0) {
+        cut(g.off);
+        cut((g.off + 15) / 16 * 16);
+      }
+      if (last % g.m == q && tail < kPageFloats) {
+        cut(tail);
+        cut(tail / 16 * 16);
+      }
+      std::sort(cuts, cuts + ncuts);
+      cuts[ncuts] = p1;
+      for (size_t r = 0; r < ncuts; ++r) {
+        const size_t lo = cuts[r], hi = cuts[r + 1];
+        if (lo >= hi) continue;
+        const size_t first = q == 0 && lo < g.off ? 1 : 0;
+        const size_t end = last % g.m == q && lo >= tail ? pages - 1 : pages;
+        for (size_t i = first; i < end; i += kBlockRows) {
+          const size_t k = q0 + lo;
+          uk.stats_vec(hi - lo, std::min(kBlockRows, end - i), g.period, x + i * g.period + k - g.off, pivot + k, f1 + k,
+                       f2 + k, d1 + k, d2 + k, ReduceShape::kRuns);
+        }
+      }
+    }
   });
-  // channel ch sits at rotated (ch + off + t * C) mod P, t < P / C
+  // channel ch of class t sits at rotated (ch + off + t * C) mod P
   size_t j = g.off;
   for (size_t t = 0; t < g.period / g.c; ++t)
     for (size_t ch = 0; ch < g.c; ++ch) {

@@ -257,14 +257,12 @@ struct Generic {
     for (size_t r0 = 0; r0 < nrows; r0 += kSubRows) {
       const size_t rows = std::min(kSubRows, nrows - r0);
       const float* xb = x + r0 * ld;
-      // Channels before the first vector-aligned x one, one at a time (see apply_vec_t).
-      size_t i = 0;
-      for (; i < n && !V::aligned(x + i); ++i)
-        for (size_t r = 0; r < rows; ++r) {
-          const float d = xb[r * ld + i] - p[i];
-          f1[i] += d;
-          f2[i] += d * d;
-        }
+      // Channels before the first vector-aligned x one, one at a time (see apply_vec_t), rows
+      // outside: the channels' sums are independent, a row's are not.
+      size_t head = 0;
+      while (head < n && !V::aligned(x + head)) ++head;
+      scalar_rows(0, head, rows, ld, xb, p, f1, f2);
+      size_t i = head;
       for (; i + G * W <= n; i += G * W) {
         T vp[G];
         for (size_t g = 0; g < G; ++g) vp[g] = V::load(p + i + g * W);
@@ -282,14 +280,19 @@ struct Generic {
           a2 = V::fma(d, d, a2);
         });
       }
-      for (; i < n; ++i)
-        for (size_t r = 0; r < rows; ++r) {
-          const float d = xb[r * ld + i] - p[i];
-          f1[i] += d;
-          f2[i] += d * d;
-        }
+      scalar_rows(i, n, rows, ld, xb, p, f1, f2);
     }
     fold(n, f1, f2, s1, s2);
+  }
+  // Channels [i0, i1) of `rows` rows, one float at a time.
+  static void scalar_rows(size_t i0, size_t i1, size_t rows, size_t ld, const float* x, const float* p,
+                          float* f1, float* f2) {
+    for (size_t r = 0; r < rows; ++r)
+      for (size_t i = i0; i < i1; ++i) {
+        const float d = x[r * ld + i] - p[i];
+        f1[i] += d;
+        f2[i] += d * d;
+      }
   }
 
   static void stats_bc(size_t n, const float* x, float p, double* s1, double* s2) {
