@@ -191,8 +191,8 @@ TEST(batchnorm_wide_rows) {
 }
 
 TEST(batchnorm_page_columns) {
-  // C >= 1024 repeating every few pages, cache-resident: apply and the one-thread statistics
-  // walk 4 KiB page columns with rotated per-channel arrays. Page offsets of x and y (floats): 0, 4 (malloc's
+  // Channels repeating within 16 pages, cache-resident: apply and the statistics walk 4 KiB
+  // page columns with rotated per-channel arrays. Page offsets of x and y (floats): 0, 4 (malloc's
   // and V8's), 1 (not a whole vector), 1000, 1023 (the partial first page one float long), and
   // x and y at different offsets; rows across the 4-row steps and the 64-row blocks.
   check_bn(2, 1024, 1, 0.25f, true, false);
@@ -217,7 +217,7 @@ TEST(batchnorm_page_columns) {
   check_bn(2101, 7, 1, 0.5f, false, false, 1, 1023);
   check_bn(2047, 3, 1, 0.5f, true, false, 1020, 1020);  // 6141 < 2 * 3072 floats: the row walk
   const int saved = nnslim::get_num_threads();
-  nnslim::set_num_threads(3);  // apply's page rows split over tasks; the statistics take the channel split
+  nnslim::set_num_threads(3);  // apply's page rows and the statistics' page slices split over tasks
   check_bn(33, 2048, 1, 0.5f, true, true, 1020, 1020);
   check_bn(40, 3072, 1, -0.5f, false, false, 1023, 0);
   check_bn(45, 1536, 1, 0.5f, true, false, 1020, 1020);

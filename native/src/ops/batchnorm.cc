@@ -15,6 +15,7 @@
 #include "nnslim/batchnorm.h"
 #include "nnslim/cpu.h"
 #include "nnslim/threadpool.h"
+#include "scratch.h"
 #include "../ukernels/batchnorm/batchnorm_ukernel.h"
 
 namespace nnslim {
@@ -137,8 +138,10 @@ bool page_grid(size_t n, size_t c, size_t l, size_t total, const void* base, Pag
   return true;
 }
 
-// Runs per column at the most.
-size_t column_rows(const PageGrid& g) { return (g.pages + g.m - 1) / g.m; }
+// Pages (runs) in column q.
+size_t column_pages(const PageGrid& g, size_t q) { return q < g.pages ? (g.pages - q + g.m - 1) / g.m : 0; }
+// Floats of the tensor in its last page (1024 when that page is whole).
+size_t last_page_floats(const PageGrid& g) { return g.total + g.off - (g.pages - 1) * kPageFloats; }
 
 // Calls run(flat_start, rotated_start, count, rows) for the runs of column q in its rows
 // [i0, i1): `rows` runs of `count` floats, P apart. The tensor's first and last pages can be
@@ -146,17 +149,17 @@ size_t column_rows(const PageGrid& g) { return (g.pages + g.m - 1) / g.m; }
 template <typename Run>
 void walk_column(const PageGrid& g, size_t q, size_t i0, size_t i1, Run&& run) {
   const size_t q0 = q * kPageFloats;
-  i1 = std::min(i1, q < g.pages ? (g.pages - q + g.m - 1) / g.m : 0);
+  i1 = std::min(i1, column_pages(g, q));
   if (i0 >= i1) return;
   const size_t last = g.pages - 1;  // its start, last * 1024 - off, is >= 0: the tensor spans > 1 page
-  const bool tail = last % g.m == q && last / g.m == i1 - 1 && (g.total + g.off) % kPageFloats != 0;
+  const bool tail = last % g.m == q && last / g.m == i1 - 1 && last_page_floats(g) < kPageFloats;
   if (tail) --i1;
-  if (q == 0 && g.off > 0 && i0 == 0 && i0 < i1) {  // the first page: rotated [off, 1024)
+  if (q == 0 && g.off > 0 && i0 == 0) {  // the first page: rotated [off, 1024)
     run(size_t{0}, g.off, kPageFloats - g.off, size_t{1});
     i0 = 1;
   }
   if (i1 > i0) run(i0 * g.period + q0 - g.off, q0, kPageFloats, i1 - i0);
-  if (tail) run(last * kPageFloats - g.off, q0, g.total + g.off - last * kPageFloats, size_t{1});
+  if (tail) run(last * kPageFloats - g.off, q0, last_page_floats(g), size_t{1});
 }
 
 // Per-channel arrays in rotated order, placed at chosen page offsets. A load whose address
@@ -165,25 +168,25 @@ void walk_column(const PageGrid& g, size_t q, size_t i0, size_t i1, Run&& run) {
 // few lines behind one that it stores to (Zen 4, [256, 3072], standalone loops: the apply with
 // a and b at y's page offset 0.087 ms, 8 and 16 lines ahead of it 0.073; the statistics with
 // the pivots and partial sums at x's page offset 0.050, at the offsets used below 0.042).
-// The storage is the calling thread's, kept between calls (at most 0.5 MiB at kMaxPeriod):
+// The storage is the calling thread's scratch arena (ops/scratch.h), kept between calls:
 // freed, a few hundred KiB go back to the kernel and cost page faults on the next call
 // ([341, 2304] statistics, P = 9216: 141 -> 56 us; [2, 3072] training forward 15 -> 11 us).
+struct BatchnormScratchTag {};
+
 class PagedArrays {
  public:
-  // `arrays` float arrays of `count` floats, then `doubles` doubles.
+  // `arrays` float arrays of `count` floats, then `doubles` doubles; ok() is false when the
+  // arena cannot grow.
   PagedArrays(size_t count, size_t arrays, size_t doubles = 0)
       : span_((count + kPageFloats - 1) / kPageFloats * kPageFloats + kPageFloats) {
-    thread_local std::unique_ptr<float[]> store;
-    thread_local size_t capacity = 0;
-    const size_t need = (arrays * span_ + 2 * doubles) + kPageFloats;
-    if (need > capacity) {
-      store.reset(new float[need]);
-      capacity = need;
-    }
-    const uintptr_t v = reinterpret_cast<uintptr_t>(store.get());
-    base_ = store.get() + ((4096 - v % 4096) % 4096) / sizeof(float);
+    const size_t floats = arrays * span_ + 2 * doubles + kPageFloats;
+    float* store = static_cast<float*>(detail::thread_scratch<BatchnormScratchTag>().get(floats * sizeof(float)));
+    if (store == nullptr) return;
+    const uintptr_t v = reinterpret_cast<uintptr_t>(store);
+    base_ = store + ((4096 - v % 4096) % 4096) / sizeof(float);
     doubles_ = reinterpret_cast<double*>(base_ + arrays * span_);
   }
+  bool ok() const { return base_ != nullptr; }
   // Array k, starting `lines` 64-byte lines past a page boundary.
   float* at(size_t k, size_t lines) { return base_ + k * span_ + lines * 16 % kPageFloats; }
   double* doubles() { return doubles_; }
@@ -205,14 +208,16 @@ void rotate(const PageGrid& g, const float* src, float* dst) {
   }
 }
 
-void apply_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, float* y,
+// False (nothing done) when the scratch cannot be had.
+bool apply_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, float* y,
                  const float* a, const float* b, bool relu) {
   PagedArrays params(g.period, 2);
+  if (!params.ok()) return false;
   float* ar = params.at(0, 8);
   float* br = params.at(1, 16);
   rotate(g, a, ar);
   rotate(g, b, br);
-  const size_t rows = column_rows(g);
+  const size_t rows = column_pages(g, 0);
   const size_t tasks = task_count(g.total, rows);
   parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
     size_t i0, i1;
@@ -222,6 +227,7 @@ void apply_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, 
         uk.apply_vec(count, nrows, g.period, x + o, ar + j, br + j, y + o, relu, false);
       });
   });
+  return true;
 }
 
 // Per-channel double sums of x - x[0] and of its square (added into s1, s2, which start at
@@ -235,8 +241,10 @@ void apply_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, 
 // forward, 2 threads: 128 us with the channels split over tasks, 97 us). Keeping the blocks on
 // the rows costs the 16-float line at `off` a scalar walk when off is not a whole line
 // (V8's 16-byte offset: [256, 3072] statistics 0.049 -> 0.052 ms).
-void stats_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, double* s1, double* s2) {
+// False (nothing done) when the scratch cannot be had.
+bool stats_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, double* s1, double* s2) {
   PagedArrays scratch(g.period, 3, 2 * g.period);
+  if (!scratch.ok()) return false;
   float* pivot = scratch.at(0, 8);
   float* f1 = scratch.at(1, 24);
   float* f2 = scratch.at(2, 56);
@@ -244,13 +252,13 @@ void stats_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, 
   double* d1 = scratch.doubles();
   double* d2 = d1 + g.period;
   std::fill(d1, d2 + g.period, 0.0);
-  const size_t last = g.pages - 1, tail = g.total + g.off - last * kPageFloats;  // floats in the last page
+  const size_t last = g.pages - 1, tail = last_page_floats(g);
   const size_t tasks = task_count(g.total, kPageFloats / 16);
   parallel_for(static_cast<std::ptrdiff_t>(tasks), [&](std::ptrdiff_t t) {
     size_t p0, p1;  // this task's positions in every page
     split(kPageFloats, tasks, static_cast<size_t>(t), 16, &p0, &p1);
     for (size_t q = 0; q < g.m; ++q) {
-      const size_t q0 = q * kPageFloats, pages = q <= last ? (last - q) / g.m + 1 : 0;
+      const size_t q0 = q * kPageFloats, pages = column_pages(g, q);
       // Positions [lo, hi) between cuts share their first and end page rows; the cuts next to
       // off and to the end of the last page keep the long ranges on whole lines.
       size_t cuts[6] = {p0, p1, p1, p1, p1, p1};
@@ -289,6 +297,7 @@ void stats_pages(const BatchnormUkernel& uk, const PageGrid& g, const float* x, 
       s2[ch] += d2[j];
       if (++j == g.period) j = 0;
     }
+  return true;
 }
 
 // y = x * a[c] + b[c] over the whole tensor (the mean is already folded into b).
@@ -296,10 +305,7 @@ void apply(const BatchnormUkernel& uk, size_t n, size_t c, size_t l, const float
            const float* a, const float* b, bool relu, size_t total) {
   const bool stream = beyond_cache(total) && x != y;
   PageGrid grid;
-  if (page_grid(n, c, l, total, y, &grid)) {
-    apply_pages(uk, grid, x, y, a, b, relu);
-    return;
-  }
+  if (page_grid(n, c, l, total, y, &grid) && apply_pages(uk, grid, x, y, a, b, relu)) return;
   std::unique_ptr<float[]> aligned;
   if (l == 1 && n > 1) align_params(c, y, a, b, aligned, &a, &b);
   if (l == 1) {
@@ -388,8 +394,8 @@ Status batchnorm_train_forward(const BatchnormTrainParams& p) {
   const float* pivot = l == 1 ? p.x : pivots.data();
   std::vector<double> s1(c, 0.0), s2(c, 0.0);
   PageGrid grid;
-  if (page_grid(n, c, l, total, p.x, &grid)) {
-    stats_pages(uk, grid, p.x, s1.data(), s2.data());
+  if (page_grid(n, c, l, total, p.x, &grid) && stats_pages(uk, grid, p.x, s1.data(), s2.data())) {
+    // summed in page columns
   } else if (l == 1) {
     reduce_rows(n, c, total, s1.data(), s2.data(), [&](size_t i, size_t rows, size_t c0, size_t cn, float* f1, float* f2, double* a1, double* a2) {
       uk.stats_vec(cn, rows, c, p.x + i * c + c0, pivot + c0, f1, f2, a1, a2,

@@ -257,12 +257,15 @@ struct Generic {
     for (size_t r0 = 0; r0 < nrows; r0 += kSubRows) {
       const size_t rows = std::min(kSubRows, nrows - r0);
       const float* xb = x + r0 * ld;
-      // Channels before the first vector-aligned x one, one at a time (see apply_vec_t), rows
-      // outside: the channels' sums are independent, a row's are not.
-      size_t head = 0;
-      while (head < n && !V::aligned(x + head)) ++head;
-      scalar_rows(0, head, rows, ld, xb, p, f1, f2);
-      size_t i = head;
+      const auto scalar = [&](size_t o, size_t c) {
+        const float d = xb[o] - p[c];
+        f1[c] += d;
+        f2[c] += d * d;
+      };
+      // Channels before the first vector-aligned x one, one at a time (see apply_vec_t).
+      size_t i = 0;
+      while (i < n && !V::aligned(x + i)) ++i;
+      scalar_rows(0, i, rows, ld, scalar);
       for (; i + G * W <= n; i += G * W) {
         T vp[G];
         for (size_t g = 0; g < G; ++g) vp[g] = V::load(p + i + g * W);
@@ -280,19 +283,16 @@ struct Generic {
           a2 = V::fma(d, d, a2);
         });
       }
-      scalar_rows(i, n, rows, ld, xb, p, f1, f2);
+      scalar_rows(i, n, rows, ld, scalar);
     }
     fold(n, f1, f2, s1, s2);
   }
-  // Channels [i0, i1) of `rows` rows, one float at a time.
-  static void scalar_rows(size_t i0, size_t i1, size_t rows, size_t ld, const float* x, const float* p,
-                          float* f1, float* f2) {
+  // step(r * ld + i, i) for channels [i0, i1) of `rows` rows, one float at a time, rows
+  // outside: the channels' sums are independent, a row's are not.
+  template <class Step>
+  static void scalar_rows(size_t i0, size_t i1, size_t rows, size_t ld, Step&& step) {
     for (size_t r = 0; r < rows; ++r)
-      for (size_t i = i0; i < i1; ++i) {
-        const float d = x[r * ld + i] - p[i];
-        f1[i] += d;
-        f2[i] += d * d;
-      }
+      for (size_t i = i0; i < i1; ++i) step(r * ld + i, i);
   }
 
   static void stats_bc(size_t n, const float* x, float p, double* s1, double* s2) {
@@ -360,13 +360,14 @@ struct Generic {
       const size_t rows = std::min(kSubRows, nrows - r0);
       const float* gb = dy + r0 * ld;
       const float* xb = x + r0 * ld;
+      const auto scalar = [&](size_t o, size_t c) {
+        const float g = gb[o];
+        f1[c] += g;
+        f2[c] += g * (xb[o] - mean[c]);
+      };
       size_t i = 0;
-      for (; i < n && !V::aligned(x + i); ++i)
-        for (size_t r = 0; r < rows; ++r) {
-          const float g = gb[r * ld + i];
-          f1[i] += g;
-          f2[i] += g * (xb[r * ld + i] - mean[i]);
-        }
+      while (i < n && !V::aligned(x + i)) ++i;
+      scalar_rows(0, i, rows, ld, scalar);
       for (; i + G * W <= n; i += G * W) {
         T vm[G];
         for (size_t g = 0; g < G; ++g) vm[g] = V::load(mean + i + g * W);
@@ -384,12 +385,7 @@ struct Generic {
           a2 = V::fma(d, V::sub(V::load(xb + o), vm), a2);
         });
       }
-      for (; i < n; ++i)
-        for (size_t r = 0; r < rows; ++r) {
-          const float g = gb[r * ld + i];
-          f1[i] += g;
-          f2[i] += g * (xb[r * ld + i] - mean[i]);
-        }
+      scalar_rows(i, n, rows, ld, scalar);
     }
     fold(n, f1, f2, sg, sgx);
   }
